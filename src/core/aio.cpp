@@ -1,0 +1,475 @@
+// Design notes.
+//
+// Locking.  Every aio belongs to one expiry shard for life.  The shard's
+// mutex guards the aio's scheduling state: cancel function, expiry time and
+// list links, the busy count and the stopped flag.  Sharding (one shard per
+// core, aios dealt out round robin) keeps unrelated aios off each other's
+// lock.  Provider state (queues) is under the provider's own lock; the aio
+// never calls into a provider while holding the shard lock, so the only
+// lock order is provider -> shard.
+//
+// Busy count.  busy_ counts begun operations that have not yet had their
+// callback run, plus callbacks pending or running.  begin() raises it;
+// finish() keeps it (or raises it for a completion without begin, as NNG
+// allows); the end of the callback lowers it.  wait() sleeps until it is
+// zero.  Because a callback may start the next operation on the same aio
+// before returning, the count of a busy chain never touches zero until the
+// chain ends or the aio is stopped.
+//
+// Cancellation.  abort(), stop(), the expiry thread and the destructor all
+// take the cancel function out under the lock (so it is called at most once
+// per schedule) and call it with the lock released.  A provider that passed
+// itself as `keep` is held by a reference across that call: an unfinished
+// scheduled aio proves its provider is still alive, and the reference keeps
+// it so until the cancel function returns.
+//
+// Expiry.  Each shard has a thread that sleeps until the earliest deadline
+// in its (unsorted, intrusive) list, then collects expired aios, marks them
+// `expiring_` so that their destructor waits, and cancels them with
+// NNG_ETIMEDOUT (or 0 for a sleep).  Add and remove are O(1); a scan happens
+// only when a deadline passes.
+//
+// Callbacks.  finish() posts the callback to the current worker's executor
+// (a worker's own posts stay on that thread: no wake-up, no hop); a handler
+// already running on a worker uses finish_sync() to run the callback in
+// place.  An aio without a callback completes inline.
+
+#include "core/aio.hpp"
+
+#include "core/executor.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <cassert>
+#include <chrono>
+#include <condition_variable>
+#include <cstring>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace nnghttp {
+
+namespace detail {
+
+class expire_shard {
+public:
+    expire_shard() : thr_([this] { run(); }) {}
+    // Shards live for the whole process (see shards()).
+    ~expire_shard() = delete;
+
+    // Both with mtx held.
+    void add(aio* a) noexcept {
+        assert(!a->exp_linked_);
+        a->exp_prev_ = nullptr;
+        a->exp_next_ = head_;
+        if (head_ != nullptr) {
+            head_->exp_prev_ = a;
+        }
+        head_ = a;
+        a->exp_linked_ = true;
+        if (a->expire_ < next_) {
+            next_ = a->expire_;
+            cv_.notify_one();
+        }
+    }
+
+    void remove(aio* a) noexcept {
+        if (!a->exp_linked_) {
+            return;
+        }
+        if (a->exp_prev_ != nullptr) {
+            a->exp_prev_->exp_next_ = a->exp_next_;
+        } else {
+            head_ = a->exp_next_;
+        }
+        if (a->exp_next_ != nullptr) {
+            a->exp_next_->exp_prev_ = a->exp_prev_;
+        }
+        a->exp_prev_ = a->exp_next_ = nullptr;
+        a->exp_linked_ = false;
+        // next_ may now be early; the thread then just rescans.
+    }
+
+    std::mutex mtx;
+    std::condition_variable done_cv; // busy_ reached 0, or expiring_ cleared
+
+private:
+    static constexpr std::size_t batch_max = 64;
+
+    void run();
+    std::size_t collect_expired(time_ms now, std::array<aio*, batch_max>& batch) noexcept;
+
+    std::condition_variable cv_;
+    aio* head_ = nullptr;
+    time_ms next_ = time_never;
+    std::thread thr_;
+};
+
+std::size_t expire_shard::collect_expired(time_ms now,
+                                          std::array<aio*, batch_max>& batch) noexcept {
+    std::size_t n = 0;
+    next_ = time_never;
+    aio* a = head_;
+    while (a != nullptr) {
+        aio* nxt = a->exp_next_;
+        if (a->expire_ <= now && n < batch_max) {
+            remove(a);
+            a->expiring_ = true;
+            batch[n++] = a;
+        } else if (a->expire_ <= now) {
+            next_ = now; // batch full: come straight back
+        } else {
+            next_ = std::min(next_, a->expire_);
+        }
+        a = nxt;
+    }
+    return n;
+}
+
+void expire_shard::run() {
+    std::array<aio*, batch_max> batch{};
+    std::unique_lock lk(mtx);
+    for (;;) {
+        time_ms now = clock_ms();
+        if (now < next_) {
+            if (next_ == time_never) {
+                cv_.wait(lk);
+            } else {
+                auto tp = std::chrono::steady_clock::time_point(std::chrono::milliseconds(next_));
+                cv_.wait_until(lk, tp);
+            }
+            continue;
+        }
+        std::size_t n = collect_expired(now, batch);
+        for (std::size_t i = 0; i < n; i++) {
+            aio* a = batch[i];
+            aio_cancel_fn fn = std::exchange(a->cancel_fn_, nullptr);
+            void* arg = std::exchange(a->cancel_arg_, nullptr);
+            ref_ptr<ref_counted> keep(std::exchange(a->cancel_keep_, nullptr));
+            int rv = a->expire_ok_ ? 0 : NNG_ETIMEDOUT;
+            if (fn != nullptr) {
+                lk.unlock();
+                fn(a, arg, rv);
+                keep = {};
+                lk.lock();
+            }
+            a->expiring_ = false;
+        }
+        if (n > 0) {
+            done_cv.notify_all();
+        }
+    }
+}
+
+namespace {
+
+struct shard_set {
+    std::vector<expire_shard*> shards;
+    std::atomic<unsigned> next{0};
+};
+
+// Created once and never destroyed: aios may be freed after main() returns
+// (static destructors of user programs), and their shards must outlive them.
+shard_set& shards() {
+    static shard_set* set = [] {
+        auto* s = new shard_set;
+        unsigned n = std::max(1u, std::min(64u, std::thread::hardware_concurrency()));
+        for (unsigned i = 0; i < n; i++) {
+            s->shards.push_back(new expire_shard);
+        }
+        return s;
+    }();
+    return *set;
+}
+
+expire_shard& pick_shard() {
+    shard_set& s = shards();
+    unsigned i = s.next.fetch_add(1, std::memory_order_relaxed);
+    return *s.shards[i % s.shards.size()];
+}
+
+// The aio whose callback this thread is running (for wait() from inside it).
+thread_local aio* tl_in_callback = nullptr;
+
+} // namespace
+} // namespace detail
+
+aio::aio(callback_fn cb, void* arg) noexcept : cb_(cb), cb_arg_(arg), shard_(detail::pick_shard()) {}
+
+aio::~aio() {
+    aio_cancel_fn fn;
+    void* arg;
+    ref_ptr<ref_counted> keep;
+    {
+        std::unique_lock lk(shard_.mtx);
+        stopped_ = true;
+        shard_.done_cv.wait(lk, [this] { return !expiring_; });
+        shard_.remove(this);
+        fn = std::exchange(cancel_fn_, nullptr);
+        arg = std::exchange(cancel_arg_, nullptr);
+        keep = ref_ptr<ref_counted>(std::exchange(cancel_keep_, nullptr));
+    }
+    if (fn != nullptr) {
+        fn(this, arg, NNG_ECLOSED);
+    }
+    keep = {};
+    std::unique_lock lk(shard_.mtx);
+    waiters_++;
+    shard_.done_cv.wait(lk, [this] { return busy_ == 0; });
+    waiters_--;
+}
+
+int aio::set_iov(unsigned niov, const nng_iov* iov) noexcept {
+    if (niov > max_iov) {
+        return NNG_EINVAL;
+    }
+    if (iov != iov_.data()) {
+        std::copy_n(iov, niov, iov_.begin());
+    }
+    niov_ = niov;
+    return 0;
+}
+
+void aio::set_input(unsigned i, void* p) noexcept {
+    if (i < max_args) {
+        inputs_[i] = p;
+    }
+}
+
+void aio::set_output(unsigned i, void* p) noexcept {
+    if (i < max_args) {
+        outputs_[i] = p;
+    }
+}
+
+void aio::take_and_cancel(int err, bool stop) noexcept {
+    aio_cancel_fn fn;
+    void* arg;
+    ref_ptr<ref_counted> keep;
+    {
+        std::lock_guard lk(shard_.mtx);
+        shard_.remove(this);
+        fn = std::exchange(cancel_fn_, nullptr);
+        arg = std::exchange(cancel_arg_, nullptr);
+        keep = ref_ptr<ref_counted>(std::exchange(cancel_keep_, nullptr));
+        if (stop) {
+            stopped_ = true;
+        }
+    }
+    if (fn != nullptr) {
+        fn(this, arg, err);
+    }
+}
+
+void aio::abort(int err) noexcept { take_and_cancel(err, false); }
+
+void aio::close() noexcept { take_and_cancel(NNG_ECLOSED, true); }
+
+void aio::stop() noexcept {
+    take_and_cancel(NNG_ECANCELED, true);
+    wait();
+}
+
+void aio::wait() noexcept {
+    // Inside our own callback, that callback is one of the busy units.
+    unsigned floor = detail::tl_in_callback == this ? 1 : 0;
+    std::unique_lock lk(shard_.mtx);
+    waiters_++;
+    shard_.done_cv.wait(lk, [this, floor] { return busy_ <= floor; });
+    waiters_--;
+}
+
+bool aio::begin() noexcept {
+    std::lock_guard lk(shard_.mtx);
+    outputs_ = {};
+    count_ = 0;
+    if (stopped_) {
+        result_ = NNG_ECANCELED;
+        return false;
+    }
+    assert(!prepped_ && cancel_fn_ == nullptr && !exp_linked_);
+    result_ = 0;
+    busy_++;
+    prepped_ = true;
+    return true;
+}
+
+int aio::schedule(aio_cancel_fn fn, void* arg, ref_counted* keep) noexcept {
+    if (!sleeping_) {
+        switch (timeout_) {
+        case NNG_DURATION_ZERO:
+            return NNG_ETIMEDOUT;
+        case NNG_DURATION_INFINITE:
+        case NNG_DURATION_DEFAULT:
+            expire_ = time_never;
+            break;
+        default:
+            expire_ = timeout_ > 0 ? clock_ms() + static_cast<time_ms>(timeout_) : time_never;
+            break;
+        }
+    }
+    std::lock_guard lk(shard_.mtx);
+    if (stopped_) {
+        return NNG_ECLOSED;
+    }
+    assert(cancel_fn_ == nullptr);
+    cancel_fn_ = fn;
+    cancel_arg_ = arg;
+    cancel_keep_ = keep;
+    if (expire_ != time_never && fn != nullptr) {
+        shard_.add(this);
+    }
+    return 0;
+}
+
+void aio::finish_impl(int rv, std::size_t n, bool sync) noexcept {
+    {
+        std::lock_guard lk(shard_.mtx);
+        shard_.remove(this);
+        result_ = rv;
+        count_ = n;
+        cancel_fn_ = nullptr;
+        cancel_arg_ = nullptr;
+        cancel_keep_ = nullptr;
+        expire_ = time_never;
+        sleeping_ = false;
+        if (prepped_) {
+            prepped_ = false;
+        } else {
+            busy_++;
+        }
+        if (cb_ == nullptr) {
+            if (--busy_ == 0 && waiters_ > 0) {
+                shard_.done_cv.notify_all();
+            }
+            return;
+        }
+    }
+    if (sync) {
+        run_callback();
+    } else {
+        executor::current().post([this] { run_callback(); });
+    }
+}
+
+void aio::abandon() noexcept {
+    std::lock_guard lk(shard_.mtx);
+    if (prepped_) {
+        prepped_ = false;
+        if (--busy_ == 0 && waiters_ > 0) {
+            shard_.done_cv.notify_all();
+        }
+    }
+}
+
+void aio::finish(int rv, std::size_t n) noexcept { finish_impl(rv, n, false); }
+
+void aio::finish_sync(int rv, std::size_t n) noexcept { finish_impl(rv, n, true); }
+
+void aio::run_callback() noexcept {
+    aio* outer = std::exchange(detail::tl_in_callback, this);
+    cb_(cb_arg_);
+    detail::tl_in_callback = outer;
+    std::lock_guard lk(shard_.mtx);
+    if (--busy_ == 0 && waiters_ > 0) {
+        shard_.done_cv.notify_all();
+    }
+}
+
+void aio::sleep_cancel(aio* a, void*, int err) {
+    {
+        std::lock_guard lk(a->shard_.mtx);
+        if (!a->sleeping_) {
+            return;
+        }
+        a->sleeping_ = false;
+        a->shard_.remove(a);
+    }
+    a->finish_error(err);
+}
+
+void aio::sleep(nng_duration ms) noexcept {
+    if (!begin()) {
+        return;
+    }
+    ms = std::max<nng_duration>(ms, 0);
+    expire_ok_ = true;
+    sleeping_ = true;
+    if (timeout_ >= 0 && ms > timeout_) {
+        // The aio's own timeout is shorter: wake early, as a timeout.
+        expire_ok_ = false;
+        ms = timeout_;
+    }
+    expire_ = clock_ms() + static_cast<time_ms>(ms);
+    if (int rv = schedule(sleep_cancel, nullptr); rv != 0) {
+        finish_error(rv);
+    }
+}
+
+std::size_t aio::iov_residual() const noexcept {
+    std::size_t n = 0;
+    for (unsigned i = 0; i < niov_; i++) {
+        n += iov_[i].iov_len;
+    }
+    return n;
+}
+
+void aio::iov_advance(std::size_t n) noexcept {
+    unsigned skip = 0;
+    while (skip < niov_ && n >= iov_[skip].iov_len) {
+        n -= iov_[skip].iov_len;
+        skip++;
+    }
+    if (skip > 0) {
+        std::copy(iov_.begin() + skip, iov_.begin() + niov_, iov_.begin());
+        niov_ -= skip;
+    }
+    if (niov_ > 0 && n > 0) {
+        iov_[0].iov_buf = static_cast<char*>(iov_[0].iov_buf) + n;
+        iov_[0].iov_len -= n;
+    }
+}
+
+void aio_queue::push_back(aio* a) noexcept {
+    assert(a->q_owner_ == nullptr);
+    a->q_owner_ = this;
+    a->q_next_ = nullptr;
+    a->q_prev_ = tail_;
+    if (tail_ != nullptr) {
+        tail_->q_next_ = a;
+    } else {
+        head_ = a;
+    }
+    tail_ = a;
+}
+
+bool aio_queue::remove(aio* a) noexcept {
+    if (a->q_owner_ != this) {
+        return false;
+    }
+    if (a->q_prev_ != nullptr) {
+        a->q_prev_->q_next_ = a->q_next_;
+    } else {
+        head_ = a->q_next_;
+    }
+    if (a->q_next_ != nullptr) {
+        a->q_next_->q_prev_ = a->q_prev_;
+    } else {
+        tail_ = a->q_prev_;
+    }
+    a->q_prev_ = a->q_next_ = nullptr;
+    a->q_owner_ = nullptr;
+    return true;
+}
+
+aio* aio_queue::pop_front() noexcept {
+    aio* a = head_;
+    if (a != nullptr) {
+        remove(a);
+    }
+    return a;
+}
+
+} // namespace nnghttp

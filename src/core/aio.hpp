@@ -1,0 +1,206 @@
+// The asynchronous I/O handle (nng_aio underneath).
+//
+// An aio carries one operation at a time from a consumer (who allocated it
+// and owns its callback) to a provider (a stream, a timer, a user's own
+// code) and back.  The full contract is in docs/design/aio-contract.md; in
+// short:
+//
+//  * A provider calls begin() first.  If it returns false the aio has been
+//    stopped: the provider drops the request and does nothing else (no
+//    callback runs; result() is NNG_ECANCELED).
+//  * After a successful begin(), the provider completes the aio exactly once
+//    with finish() / finish_sync() / finish_error().  Completion runs the
+//    consumer's callback on a worker thread, never inside the call that
+//    started the operation.
+//  * A provider that cannot complete at once calls schedule() with a cancel
+//    function.  If schedule() fails (stopped aio, zero timeout) the provider
+//    must finish the aio with the error it returns.
+//  * The cancel function may be called at most once per schedule(), from any
+//    thread, with the reason (NNG_ECANCELED, NNG_ETIMEDOUT, NNG_ECLOSED or
+//    the consumer's abort code).  If the operation is still the provider's
+//    to cancel, it finishes the aio with that reason; otherwise it does
+//    nothing.  It runs without any aio lock held.
+//  * The provider must not be destroyed while one of its aios is scheduled
+//    and unfinished.  If it is ref_counted and passes itself as `keep` to
+//    schedule(), a cancel or timeout in flight holds a reference to it.
+//
+// Consumers: abort()/cancel() return at once; wait() blocks until the
+// operation and its callback are done; stop() aborts with NNG_ECANCELED,
+// refuses new operations and waits; the destructor is stop() plus a final
+// wait.  The callback may start a new operation on the same aio.
+#pragma once
+
+#include <nng/nng.h>
+
+#include "core/clock.hpp"
+#include "core/ref_counted.hpp"
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+
+struct nng_aio;
+
+namespace nnghttp {
+
+class aio;
+class aio_queue;
+namespace detail {
+class expire_shard;
+}
+
+// Called to cancel a scheduled operation; see the contract above.
+using aio_cancel_fn = void (*)(aio*, void* arg, int err);
+
+class aio {
+public:
+    using callback_fn = void (*)(void*);
+
+    // NNG's limit on the scatter/gather vectors an aio carries.
+    static constexpr unsigned max_iov = 8;
+    static constexpr unsigned max_args = 4;
+
+    // cb may be null: completion then only wakes wait().
+    aio(callback_fn cb, void* arg) noexcept;
+    ~aio();
+    aio(const aio&) = delete;
+    aio& operator=(const aio&) = delete;
+
+    // ---- consumer side ----
+
+    void set_timeout(nng_duration d) noexcept { timeout_ = d; }
+    nng_duration timeout() const noexcept { return timeout_; }
+    // Copies niov vectors (at most max_iov, else NNG_EINVAL).
+    int set_iov(unsigned niov, const nng_iov* iov) noexcept;
+
+    int result() const noexcept { return result_; }
+    std::size_t count() const noexcept { return count_; }
+
+    void set_input(unsigned i, void* p) noexcept;
+    void* input(unsigned i) const noexcept { return i < max_args ? inputs_[i] : nullptr; }
+    void set_output(unsigned i, void* p) noexcept;
+    void* output(unsigned i) const noexcept { return i < max_args ? outputs_[i] : nullptr; }
+
+    // Asks the provider to finish the current operation with err.
+    void abort(int err) noexcept;
+    void cancel() noexcept { abort(NNG_ECANCELED); }
+    // Waits for the current operation and its callback.  From inside this
+    // aio's own callback it waits for everything but that callback.
+    void wait() noexcept;
+    // abort(NNG_ECANCELED), refuse new operations, wait().
+    void stop() noexcept;
+    // abort(NNG_ECLOSED) and refuse new operations, without waiting.
+    void close() noexcept;
+    // Completes after ms milliseconds with 0, or NNG_ETIMEDOUT if the aio's
+    // own timeout is shorter.
+    void sleep(nng_duration ms) noexcept;
+
+    // ---- provider side ----
+
+    [[nodiscard]] bool begin() noexcept;
+    // 0, or the error the provider must finish with.
+    [[nodiscard]] int schedule(aio_cancel_fn fn, void* arg, ref_counted* keep = nullptr) noexcept;
+    // Completes the operation; the callback is posted to a worker thread.
+    void finish(int rv, std::size_t count) noexcept;
+    // Completes and runs the callback on this thread.  Only for a worker
+    // thread that is not inside the call that started the operation.
+    void finish_sync(int rv, std::size_t count) noexcept;
+    void finish_error(int rv) noexcept { finish(rv, 0); }
+    // Records the outcome now and completes later with complete(): for a
+    // provider that collects finished aios under its lock and completes
+    // them after releasing it.
+    void set_outcome(int rv, std::size_t n) noexcept {
+        result_ = rv;
+        count_ = n;
+    }
+    void complete(bool sync) noexcept { finish_impl(result_, count_, sync); }
+    // Gives up a begun operation without completing it (NNG's behaviour when
+    // nng_aio_defer cannot schedule): no callback runs unless the provider
+    // later finishes the aio anyway.
+    void abandon() noexcept;
+
+    // Replaces NNG_DURATION_DEFAULT with the provider's own default.
+    void normalize_timeout(nng_duration d) noexcept {
+        if (timeout_ == NNG_DURATION_DEFAULT) {
+            timeout_ = d;
+        }
+    }
+
+    unsigned iov_count() const noexcept { return niov_; }
+    nng_iov* iov() noexcept { return iov_.data(); }
+    // Total bytes the vectors describe.
+    std::size_t iov_residual() const noexcept;
+    // Drops n bytes from the front of the vectors (after a partial transfer).
+    void iov_advance(std::size_t n) noexcept;
+    void bump_count(std::size_t n) noexcept { count_ += n; }
+
+    // The C API's nng_aio_defer stores the user's cancel function here.
+    using c_cancel_fn = void (*)(::nng_aio*, void*, int);
+    c_cancel_fn c_cancel = nullptr;
+
+private:
+    friend class aio_queue;
+    friend class detail::expire_shard;
+
+    void finish_impl(int rv, std::size_t count, bool sync) noexcept;
+    void run_callback() noexcept;
+    // Takes the cancel function out (under the shard lock) and calls it.
+    void take_and_cancel(int err, bool stop) noexcept;
+    static void sleep_cancel(aio* a, void* arg, int err);
+
+    callback_fn cb_;
+    void* cb_arg_;
+    detail::expire_shard& shard_;
+
+    nng_duration timeout_ = NNG_DURATION_INFINITE;
+    int result_ = 0;
+    std::size_t count_ = 0;
+    unsigned niov_ = 0;
+    std::array<nng_iov, max_iov> iov_{};
+    std::array<void*, max_args> inputs_{};
+    std::array<void*, max_args> outputs_{};
+
+    // Guarded by shard_.mtx:
+    aio_cancel_fn cancel_fn_ = nullptr;
+    void* cancel_arg_ = nullptr;
+    ref_counted* cancel_keep_ = nullptr;
+    time_ms expire_ = time_never;
+    aio* exp_prev_ = nullptr; // links in the shard's expiry list
+    aio* exp_next_ = nullptr;
+    unsigned busy_ = 0;    // operations begun + callbacks pending or running
+    unsigned waiters_ = 0; // threads in wait()
+    bool exp_linked_ = false;
+    bool prepped_ = false;   // begin() done, finish not yet
+    bool stopped_ = false;   // stop()/close(): begin() fails from now on
+    bool expiring_ = false;  // the expiry thread is calling our cancel fn
+    bool sleeping_ = false;  // a sleep() is pending
+    bool expire_ok_ = false; // expiry completes with 0 (sleep), not ETIMEDOUT
+
+    // Guarded by the provider's own lock (aio_queue):
+    aio* q_prev_ = nullptr;
+    aio* q_next_ = nullptr;
+    aio_queue* q_owner_ = nullptr;
+};
+
+// A FIFO of aios for a provider, linked through the aios themselves (no
+// allocation).  Not thread-safe: the provider guards it with its own lock.
+class aio_queue {
+public:
+    aio_queue() = default;
+    aio_queue(const aio_queue&) = delete;
+    aio_queue& operator=(const aio_queue&) = delete;
+
+    bool empty() const noexcept { return head_ == nullptr; }
+    aio* front() const noexcept { return head_; }
+    bool contains(const aio* a) const noexcept { return a->q_owner_ == this; }
+    void push_back(aio* a) noexcept;
+    // Removes a if it is queued here; returns whether it was.
+    bool remove(aio* a) noexcept;
+    aio* pop_front() noexcept;
+
+private:
+    aio* head_ = nullptr;
+    aio* tail_ = nullptr;
+};
+
+} // namespace nnghttp

@@ -1,0 +1,262 @@
+#include "stream/socket_stream.hpp"
+
+#include "core/error.hpp"
+#include "stream/sockaddr.hpp"
+
+#include <asio/error.hpp>
+
+#include <array>
+#include <cerrno>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+namespace nnghttp {
+
+socket_stream::socket_stream(asio::io_context& ctx, int fd, kind k, const nng_sockaddr* path_addr)
+    : desc_(ctx, fd), fd_(fd), kind_(k) {
+    if (path_addr != nullptr) {
+        path_addr_ = *path_addr;
+    }
+}
+
+void socket_stream::send(aio* a) { start(a, wr_); }
+
+void socket_stream::recv(aio* a) { start(a, rd_); }
+
+void socket_stream::start(aio* a, direction& d) {
+    if (!a->begin()) {
+        return;
+    }
+    aio_queue done;
+    {
+        std::lock_guard lk(mtx_);
+        int rv = closed_ ? NNG_ECLOSED : a->schedule(cancel, this, this);
+        if (rv != 0) {
+            a->set_outcome(rv, 0);
+            done.push_back(a);
+        } else {
+            d.q.push_back(a);
+            if (d.q.front() == a) {
+                pump(d, done);
+                if (!d.q.empty()) {
+                    arm(d);
+                }
+            }
+        }
+    }
+    // Inside the initiating call: completions are posted, never run here.
+    while (aio* x = done.pop_front()) {
+        x->complete(false);
+    }
+}
+
+void socket_stream::pump(direction& d, aio_queue& done) {
+    while (aio* a = d.q.front()) {
+        std::array<iovec, aio::max_iov> v;
+        int n = 0;
+        for (unsigned i = 0; i < a->iov_count(); i++) {
+            if (a->iov()[i].iov_len > 0) {
+                v[n].iov_base = a->iov()[i].iov_buf;
+                v[n].iov_len = a->iov()[i].iov_len;
+                n++;
+            }
+        }
+        ssize_t r;
+        if (d.is_send) {
+            msghdr hdr{};
+            hdr.msg_iov = v.data();
+            hdr.msg_iovlen = static_cast<std::size_t>(n);
+            r = ::sendmsg(fd_, &hdr, MSG_NOSIGNAL);
+        } else {
+            r = ::readv(fd_, v.data(), n);
+        }
+        if (r < 0 && errno == EINTR) {
+            continue;
+        }
+        if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            return;
+        }
+        d.q.remove(a);
+        if (r < 0) {
+            a->set_outcome(from_errno(errno), 0);
+        } else if (r == 0 && !d.is_send) {
+            a->set_outcome(NNG_ECONNSHUT, 0); // orderly shutdown by the peer
+        } else {
+            a->set_outcome(0, static_cast<std::size_t>(r));
+        }
+        done.push_back(a);
+    }
+}
+
+void socket_stream::arm(direction& d) {
+    if (d.armed) {
+        return;
+    }
+    d.armed = true;
+    auto w = d.is_send ? asio::posix::descriptor_base::wait_write
+                       : asio::posix::descriptor_base::wait_read;
+    desc_.async_wait(w, [self = ref_ptr<socket_stream>(this), &d](const asio::error_code& ec) {
+        self->on_ready(d, ec && ec != asio::error::operation_aborted);
+    });
+}
+
+void socket_stream::on_ready(direction& d, bool failed) {
+    aio_queue done;
+    {
+        std::lock_guard lk(mtx_);
+        d.armed = false;
+        if (closed_) {
+            return;
+        }
+        if (failed) {
+            while (aio* a = d.q.pop_front()) {
+                a->set_outcome(NNG_ECONNSHUT, 0);
+                done.push_back(a);
+            }
+        }
+        pump(d, done);
+        if (!d.q.empty()) {
+            arm(d);
+        }
+    }
+    // A reactor handler on a worker thread: run the callbacks right here.
+    while (aio* a = done.pop_front()) {
+        a->complete(true);
+    }
+}
+
+void socket_stream::cancel(aio* a, void* arg, int err) {
+    auto* s = static_cast<socket_stream*>(arg);
+    bool found;
+    {
+        std::lock_guard lk(s->mtx_);
+        found = s->rd_.q.remove(a) || s->wr_.q.remove(a);
+    }
+    if (found) {
+        a->finish_error(err);
+    }
+}
+
+void socket_stream::close() {
+    aio_queue done;
+    {
+        std::lock_guard lk(mtx_);
+        if (closed_) {
+            return;
+        }
+        closed_ = true;
+        for (direction* d : {&rd_, &wr_}) {
+            while (aio* a = d->q.pop_front()) {
+                a->set_outcome(NNG_ECLOSED, 0);
+                done.push_back(a);
+            }
+        }
+        // Wakes any armed wait with operation_aborted and closes the fd.
+        asio::error_code ignored;
+        desc_.close(ignored);
+        fd_ = -1;
+    }
+    while (aio* a = done.pop_front()) {
+        a->complete(false);
+    }
+}
+
+// ---- options ----
+
+namespace {
+
+int get_name(int fd, bool peer, const opt_out& out) {
+    sockaddr_storage ss{};
+    socklen_t len = sizeof ss;
+    int rc = peer ? ::getpeername(fd, reinterpret_cast<sockaddr*>(&ss), &len)
+                  : ::getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len);
+    if (rc != 0) {
+        return from_errno(errno);
+    }
+    nng_sockaddr sa;
+    if (int rv = to_nng_sockaddr(ss, len, sa); rv != 0) {
+        return rv;
+    }
+    return copy_out(sa, out);
+}
+
+int get_flag(int fd, int level, int name, const opt_out& out) {
+    int v = 0;
+    socklen_t len = sizeof v;
+    if (::getsockopt(fd, level, name, &v, &len) != 0) {
+        return from_errno(errno);
+    }
+    return copy_out(v != 0, out);
+}
+
+int set_flag(int fd, int level, int name, const opt_in& in) {
+    bool b = false;
+    if (int rv = copy_in(b, in); rv != 0) {
+        return rv;
+    }
+    int v = b ? 1 : 0;
+    if (::setsockopt(fd, level, name, &v, sizeof v) != 0) {
+        return from_errno(errno);
+    }
+    return 0;
+}
+
+// Which of the peer's credentials an option asks for.
+enum class cred { pid, uid, gid };
+
+int get_cred(int fd, cred which, const opt_out& out) {
+    ucred c{};
+    socklen_t len = sizeof c;
+    if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &c, &len) != 0) {
+        return from_errno(errno);
+    }
+    std::uint64_t v = which == cred::pid ? static_cast<std::uint64_t>(c.pid)
+                      : which == cred::uid ? c.uid
+                                           : c.gid;
+    return copy_out(v, out, opt_type::uint64);
+}
+
+} // namespace
+
+std::span<const option<socket_stream>> socket_stream::options(kind k) {
+    using s = socket_stream;
+    static constexpr option<s> tcp_opts[] = {
+        {NNG_OPT_REMADDR, [](s& x, const opt_out& o) { return get_name(x.fd_, true, o); }, nullptr},
+        {NNG_OPT_LOCADDR, [](s& x, const opt_out& o) { return get_name(x.fd_, false, o); }, nullptr},
+        {NNG_OPT_TCP_NODELAY,
+         [](s& x, const opt_out& o) { return get_flag(x.fd_, IPPROTO_TCP, TCP_NODELAY, o); },
+         [](s& x, const opt_in& i) { return set_flag(x.fd_, IPPROTO_TCP, TCP_NODELAY, i); }},
+        {NNG_OPT_TCP_KEEPALIVE,
+         [](s& x, const opt_out& o) { return get_flag(x.fd_, SOL_SOCKET, SO_KEEPALIVE, o); },
+         [](s& x, const opt_in& i) { return set_flag(x.fd_, SOL_SOCKET, SO_KEEPALIVE, i); }},
+    };
+    static constexpr option<s> ipc_opts[] = {
+        {NNG_OPT_LOCADDR, [](s& x, const opt_out& o) { return copy_out(x.path_addr_, o); }, nullptr},
+        {NNG_OPT_REMADDR, [](s& x, const opt_out& o) { return copy_out(x.path_addr_, o); }, nullptr},
+        {NNG_OPT_IPC_PEER_PID, [](s& x, const opt_out& o) { return get_cred(x.fd_, cred::pid, o); },
+         nullptr},
+        {NNG_OPT_IPC_PEER_UID, [](s& x, const opt_out& o) { return get_cred(x.fd_, cred::uid, o); },
+         nullptr},
+        {NNG_OPT_IPC_PEER_GID, [](s& x, const opt_out& o) { return get_cred(x.fd_, cred::gid, o); },
+         nullptr},
+        {NNG_OPT_IPC_PEER_ZONEID, [](s&, const opt_out&) -> int { return NNG_ENOTSUP; }, nullptr},
+    };
+    if (k == kind::tcp) {
+        return tcp_opts;
+    }
+    return ipc_opts;
+}
+
+int socket_stream::get(std::string_view name, const opt_out& out) {
+    std::lock_guard lk(mtx_);
+    return get_option(options(kind_), *this, name, out);
+}
+
+int socket_stream::set(std::string_view name, const opt_in& in) {
+    std::lock_guard lk(mtx_);
+    return set_option(options(kind_), *this, name, in);
+}
+
+} // namespace nnghttp
