@@ -270,6 +270,8 @@ typedef struct nng_url {
     char* u_rawurl;   /* the text as given, never NULL */
     char* u_scheme;   /* never NULL */
     char* u_userinfo; /* NULL when absent */
+    /* For path schemes (ipc, unix, abstract, inproc) host, hostname, port
+     * and requri are NULL and the path is everything after "//". */
     char* u_host;     /* hostname with ":port" when a port is known */
     char* u_hostname; /* "" when absent */
     char* u_port;     /* "" when absent and the scheme has no default */

@@ -12,6 +12,7 @@
 #include "stream/sockaddr.hpp"
 #include "stream/socket_endpoint.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <string>
@@ -69,7 +70,7 @@ int ipc_address(const nng_url& url, nng_sockaddr& sa) {
             return NNG_EADDRINVAL;
         }
         sa.s_ipc.sa_family = NNG_AF_IPC;
-        std::strncpy(sa.s_ipc.sa_path, url.u_path, NNG_MAXADDRLEN - 1);
+        std::memcpy(sa.s_ipc.sa_path, url.u_path, std::min<std::size_t>(len, NNG_MAXADDRLEN - 1));
         return 0;
     }
     long n = percent_decode(url.u_path != nullptr ? url.u_path : "", sa.s_abstract.sa_name,
@@ -87,7 +88,7 @@ void remove_stale(const char* path) {
     sockaddr_storage ss{};
     nng_sockaddr sa{};
     sa.s_ipc.sa_family = NNG_AF_IPC;
-    std::strncpy(sa.s_ipc.sa_path, path, sizeof sa.s_ipc.sa_path - 1);
+    std::memcpy(sa.s_ipc.sa_path, path, strnlen(path, sizeof sa.s_ipc.sa_path - 1));
     socklen_t len = from_nng_sockaddr(sa, ss);
     int fd = open_nonblocking_socket(AF_UNIX);
     if (fd < 0 || len == 0) {
