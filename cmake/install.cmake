@@ -19,5 +19,8 @@ install(FILES ${PROJECT_BINARY_DIR}/nnghttpConfig.cmake
               ${PROJECT_BINARY_DIR}/nnghttpConfigVersion.cmake
         DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/nnghttp)
 
+# The .pc file finds its prefix relative to itself, so an install moved to
+# another prefix (cmake --install --prefix) still works.
+file(RELATIVE_PATH NNGHTTP_PC_TO_PREFIX "/prefix/${CMAKE_INSTALL_LIBDIR}/pkgconfig" "/prefix")
 configure_file(${PROJECT_SOURCE_DIR}/cmake/nnghttp.pc.in ${PROJECT_BINARY_DIR}/nnghttp.pc @ONLY)
 install(FILES ${PROJECT_BINARY_DIR}/nnghttp.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)

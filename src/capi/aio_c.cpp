@@ -36,7 +36,7 @@ void nng_aio_free(nng_aio* a) { delete from_c(a); }
 
 void nng_aio_reap(nng_aio* a) {
     if (a != nullptr) {
-        nnghttp::executor::global().post([a] { delete from_c(a); });
+        asio::post(nnghttp::executor::global().next().context(), [a] { delete from_c(a); });
     }
 }
 

@@ -190,8 +190,13 @@ expire_shard& pick_shard() {
     return *s.shards[i % s.shards.size()];
 }
 
-// The aio whose callback this thread is running (for wait() from inside it).
-thread_local aio* tl_in_callback = nullptr;
+// The aios whose callbacks this thread is running, innermost first (wait()
+// may run other callbacks nested inside one).
+struct callback_frame {
+    const aio* a;
+    const callback_frame* outer;
+};
+thread_local const callback_frame* tl_frames = nullptr;
 
 } // namespace
 } // namespace detail
@@ -215,11 +220,9 @@ aio::~aio() {
         fn(this, arg, NNG_ECLOSED);
     }
     keep = {};
-    std::unique_lock lk(shard_.mtx);
-    waiters_++;
-    shard_.done_cv.wait(lk, [this] { return busy_ == 0; });
-    waiters_--;
+    wait_busy(0);
 }
+
 
 int aio::set_iov(unsigned niov, const nng_iov* iov) noexcept {
     if (niov > max_iov) {
@@ -272,14 +275,55 @@ void aio::stop() noexcept {
     wait();
 }
 
+bool aio::in_callback_here() const noexcept {
+    for (const auto* f = detail::tl_frames; f != nullptr; f = f->outer) {
+        if (f->a == this) {
+            return true;
+        }
+    }
+    return false;
+}
+
 void aio::wait() noexcept {
     // Inside our own callback, that callback is one of the busy units.
-    unsigned floor = detail::tl_in_callback == this ? 1 : 0;
+    wait_busy(in_callback_here() ? 1 : 0);
+}
+
+void aio::wait_busy(unsigned floor) noexcept {
     std::unique_lock lk(shard_.mtx);
+    if (loop* l = loop::current()) {
+        // On a loop thread: keep the loop running while we wait, since the
+        // completion may need it (see executor.hpp).
+        while (busy_ > floor) {
+            pump_loop_ = l;
+            lk.unlock();
+            l->pump(std::chrono::milliseconds(20));
+            lk.lock();
+        }
+        pump_loop_ = nullptr;
+        return;
+    }
     waiters_++;
     shard_.done_cv.wait(lk, [this, floor] { return busy_ <= floor; });
     waiters_--;
 }
+
+loop* aio::release_busy_locked() noexcept {
+    --busy_;
+    if (waiters_ > 0) {
+        shard_.done_cv.notify_all();
+    }
+    return pump_loop_;
+}
+
+namespace {
+// Wakes a loop thread pumping in wait(), so it rechecks at once.
+void wake(loop* l) {
+    if (l != nullptr) {
+        asio::post(l->context(), [] {});
+    }
+}
+} // namespace
 
 bool aio::begin() noexcept {
     std::lock_guard lk(shard_.mtx);
@@ -325,6 +369,7 @@ int aio::schedule(aio_cancel_fn fn, void* arg, ref_counted* keep) noexcept {
 }
 
 void aio::finish_impl(int rv, std::size_t n, bool sync) noexcept {
+    loop* w = nullptr;
     {
         std::lock_guard lk(shard_.mtx);
         shard_.remove(this);
@@ -341,27 +386,28 @@ void aio::finish_impl(int rv, std::size_t n, bool sync) noexcept {
             busy_++;
         }
         if (cb_ == nullptr) {
-            if (--busy_ == 0 && waiters_ > 0) {
-                shard_.done_cv.notify_all();
-            }
-            return;
+            w = release_busy_locked();
         }
     }
-    if (sync) {
+    if (cb_ == nullptr) {
+        wake(w);
+    } else if (sync) {
         run_callback();
     } else {
-        executor::current().post([this] { run_callback(); });
+        executor::global().current_or_next().defer(this);
     }
 }
 
 void aio::abandon() noexcept {
-    std::lock_guard lk(shard_.mtx);
-    if (prepped_) {
-        prepped_ = false;
-        if (--busy_ == 0 && waiters_ > 0) {
-            shard_.done_cv.notify_all();
+    loop* w = nullptr;
+    {
+        std::lock_guard lk(shard_.mtx);
+        if (prepped_) {
+            prepped_ = false;
+            w = release_busy_locked();
         }
     }
+    wake(w);
 }
 
 void aio::finish(int rv, std::size_t n) noexcept { finish_impl(rv, n, false); }
@@ -369,13 +415,16 @@ void aio::finish(int rv, std::size_t n) noexcept { finish_impl(rv, n, false); }
 void aio::finish_sync(int rv, std::size_t n) noexcept { finish_impl(rv, n, true); }
 
 void aio::run_callback() noexcept {
-    aio* outer = std::exchange(detail::tl_in_callback, this);
+    detail::callback_frame frame{this, detail::tl_frames};
+    detail::tl_frames = &frame;
     cb_(cb_arg_);
-    detail::tl_in_callback = outer;
-    std::lock_guard lk(shard_.mtx);
-    if (--busy_ == 0 && waiters_ > 0) {
-        shard_.done_cv.notify_all();
+    detail::tl_frames = frame.outer;
+    loop* w;
+    {
+        std::lock_guard lk(shard_.mtx);
+        w = release_busy_locked();
     }
+    wake(w);
 }
 
 void aio::sleep_cancel(aio* a, void*, int err) {
@@ -435,6 +484,7 @@ void aio::iov_advance(std::size_t n) noexcept {
 void aio_queue::push_back(aio* a) noexcept {
     assert(a->q_owner_ == nullptr);
     a->q_owner_ = this;
+    size_++;
     a->q_next_ = nullptr;
     a->q_prev_ = tail_;
     if (tail_ != nullptr) {
@@ -461,6 +511,7 @@ bool aio_queue::remove(aio* a) noexcept {
     }
     a->q_prev_ = a->q_next_ = nullptr;
     a->q_owner_ = nullptr;
+    size_--;
     return true;
 }
 

@@ -45,6 +45,7 @@ namespace nnghttp {
 
 class aio;
 class aio_queue;
+class loop;
 namespace detail {
 class expire_shard;
 }
@@ -138,12 +139,22 @@ public:
     using c_cancel_fn = void (*)(::nng_aio*, void*, int);
     c_cancel_fn c_cancel = nullptr;
 
+    // True when this thread is inside this aio's callback (at any depth).
+    bool in_callback_here() const noexcept;
+
 private:
     friend class aio_queue;
+    friend class loop;
     friend class detail::expire_shard;
 
     void finish_impl(int rv, std::size_t count, bool sync) noexcept;
     void run_callback() noexcept;
+    // Waits until at most `floor` busy units remain (pumping the loop when
+    // called from a loop thread).
+    void wait_busy(unsigned floor) noexcept;
+    // With the shard lock held: one busy unit is done.  Returns a loop to
+    // wake (a waiter pumping it), if any.
+    loop* release_busy_locked() noexcept;
     // Takes the cancel function out (under the shard lock) and calls it.
     void take_and_cancel(int err, bool stop) noexcept;
     static void sleep_cancel(aio* a, void* arg, int err);
@@ -169,6 +180,7 @@ private:
     aio* exp_next_ = nullptr;
     unsigned busy_ = 0;    // operations begun + callbacks pending or running
     unsigned waiters_ = 0; // threads in wait()
+    loop* pump_loop_ = nullptr; // a loop thread waiting in wait(), pumping
     bool exp_linked_ = false;
     bool prepped_ = false;   // begin() done, finish not yet
     bool stopped_ = false;   // stop()/close(): begin() fails from now on
@@ -197,10 +209,12 @@ public:
     // Removes a if it is queued here; returns whether it was.
     bool remove(aio* a) noexcept;
     aio* pop_front() noexcept;
+    std::size_t size() const noexcept { return size_; }
 
 private:
     aio* head_ = nullptr;
     aio* tail_ = nullptr;
+    std::size_t size_ = 0;
 };
 
 } // namespace nnghttp

@@ -1,55 +1,117 @@
 #include "core/executor.hpp"
 
 #include <algorithm>
-#include <atomic>
 #include <cstdlib>
 #include <mutex>
-#include <string>
 
 namespace nnghttp {
 
 namespace {
 
-unsigned default_threads() {
+unsigned default_loops() {
     if (const char* env = std::getenv("NNGHTTP_THREADS")) {
         int n = std::atoi(env);
         if (n > 0 && n <= 1024) {
             return static_cast<unsigned>(n);
         }
     }
-    unsigned cores = std::max(1u, std::thread::hardware_concurrency());
-    return std::max(4u, 2 * cores);
+    return std::max(2u, std::thread::hardware_concurrency());
 }
 
 std::mutex global_mtx;
-thread_local executor* tl_current = nullptr;
 std::atomic<executor*> global_exec{nullptr};
+thread_local loop* tl_loop = nullptr;
 
 } // namespace
 
-executor::executor(unsigned threads)
-    : ctx_(static_cast<int>(threads == 0 ? default_threads() : threads)),
-      guard_(asio::make_work_guard(ctx_)) {
-    unsigned n = threads == 0 ? default_threads() : threads;
-    threads_.reserve(n);
-    for (unsigned i = 0; i < n; i++) {
-        threads_.emplace_back([this] {
-            tl_current = this;
-            ctx_.run();
-        });
-    }
+// ---- loop ----
+
+// Concurrency hint 1: one thread runs the context, so Asio keeps the
+// thread's own posts on a private queue (no lock, no wake-up).  Other
+// threads may still post; that path locks.
+loop::loop() : ctx_(1), guard_(asio::make_work_guard(ctx_)) {
+    thr_ = std::thread([this] {
+        tl_loop = this;
+        ctx_.run();
+    });
 }
 
-executor::~executor() {
+loop::~loop() {
     guard_.reset();
     ctx_.stop();
-    for (auto& t : threads_) {
-        t.join();
+    thr_.join();
+}
+
+loop* loop::current() noexcept { return tl_loop; }
+
+void loop::defer(aio* a) {
+    if (tl_loop != this) {
+        asio::post(ctx_, [a] { a->run_callback(); });
+        return;
+    }
+    pending_.push_back(a);
+    if (!drain_posted_) {
+        drain_posted_ = true;
+        asio::post(ctx_, [this] { drain(); });
     }
 }
 
-bool executor::running_in_this_thread() const noexcept {
-    return tl_current == this;
+// Runs the callbacks pending when it starts (later ones wait for the next
+// batch, so a chain of immediate completions cannot starve the reactor).
+// An aio whose callback is already on this thread's stack (we are nested in
+// its wait) stays pending: callbacks are never re-entered.
+void loop::drain() {
+    drain_posted_ = false;
+    for (std::size_t n = pending_.size(); n > 0; n--) {
+        aio* a = pending_.pop_front();
+        if (a->in_callback_here()) {
+            pending_.push_back(a);
+            continue;
+        }
+        a->run_callback();
+    }
+    if (!pending_.empty() && !drain_posted_) {
+        drain_posted_ = true;
+        asio::post(ctx_, [this] { drain(); });
+    }
+}
+
+void loop::pump(std::chrono::milliseconds limit) {
+    bool ran = false;
+    for (std::size_t n = pending_.size(); n > 0; n--) {
+        aio* a = pending_.pop_front();
+        if (a->in_callback_here()) {
+            pending_.push_back(a);
+            continue;
+        }
+        a->run_callback();
+        ran = true;
+    }
+    if (!ran) {
+        ctx_.run_one_for(limit);
+    }
+}
+
+// ---- executor ----
+
+executor::executor(unsigned loops) {
+    unsigned n = loops == 0 ? default_loops() : loops;
+    loops_.reserve(n);
+    for (unsigned i = 0; i < n; i++) {
+        loops_.push_back(std::make_unique<loop>());
+    }
+}
+
+executor::~executor() = default;
+
+loop& executor::next() noexcept {
+    unsigned i = next_.fetch_add(1, std::memory_order_relaxed);
+    return *loops_[i % loops_.size()];
+}
+
+loop& executor::current_or_next() noexcept {
+    loop* l = loop::current();
+    return l != nullptr ? *l : next();
 }
 
 executor& executor::global() {
@@ -64,10 +126,6 @@ executor& executor::global() {
         global_exec.store(e, std::memory_order_release);
     }
     return *e;
-}
-
-executor& executor::current() {
-    return tl_current != nullptr ? *tl_current : global();
 }
 
 void executor::shutdown_global() {

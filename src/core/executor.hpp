@@ -1,56 +1,92 @@
-// The worker threads: one Asio io_context run by a pool of threads.
+// Event loops: one Asio io_context per thread.
 //
-// Every asynchronous completion in nng-http runs on one of these threads:
-// reactor readiness handlers, timers, resolver results and aio callbacks
-// posted by aio::finish().  A handler that the reactor runs may complete an
-// aio and call its callback directly (no extra thread hop); a completion
-// that happens inside the call that started the operation is posted
-// instead, so a callback never runs inside the initiating call.
+// Every asynchronous completion in nng-http runs on a loop thread: reactor
+// readiness handlers, resolver results and aio callbacks.  An I/O object
+// (stream, listener, dialer) is bound to one loop for life, so its handlers
+// and the callbacks they run stay on one thread: no locks contended between
+// loops, no wake-ups, and the private-queue fast path of an io_context that
+// one thread runs.
 //
-// Work posted from a worker thread lands on that thread's private queue
-// (Asio's behaviour), so chains of completions stay on one thread without
-// wake-ups.
+// Completions.  A reactor handler completes an aio and runs its callback in
+// place (aio::finish_sync).  A completion that happens inside the call that
+// started the operation is deferred instead (loop::defer): on a loop thread
+// it joins that loop's list of pending callbacks, drained by one posted
+// handler per batch; from any other thread it is posted to a loop.
+//
+// Blocking inside a callback.  A callback that waits for another aio
+// (nng_aio_wait, a synchronous helper) would stall its loop; aio::wait()
+// therefore keeps the calling loop running (pending callbacks first, then
+// the reactor) until the awaited operation is done.  A callback is never
+// re-entered for the aio it is running for.
 #pragma once
 
 #include <asio/io_context.hpp>
 #include <asio/post.hpp>
 
+#include "core/aio.hpp"
+
+#include <atomic>
+#include <chrono>
 #include <memory>
 #include <thread>
 #include <vector>
 
 namespace nnghttp {
 
-class executor {
+class loop {
 public:
-    // threads == 0 picks the default: two per core (at least 4), or the
-    // value of the NNGHTTP_THREADS environment variable.
-    explicit executor(unsigned threads = 0);
-    ~executor(); // stops the context and joins the threads
-    executor(const executor&) = delete;
-    executor& operator=(const executor&) = delete;
+    loop();
+    ~loop(); // stops the context and joins the thread
+    loop(const loop&) = delete;
+    loop& operator=(const loop&) = delete;
 
     asio::io_context& context() noexcept { return ctx_; }
 
-    template <typename F> void post(F&& f) { asio::post(ctx_, std::forward<F>(f)); }
+    // Runs a's callback later on this loop (thread-safe).
+    void defer(aio* a);
 
-    // True when called from one of this executor's threads.
-    bool running_in_this_thread() const noexcept;
+    // The loop whose thread is calling, or nullptr.
+    static loop* current() noexcept;
 
-    unsigned thread_count() const noexcept { return static_cast<unsigned>(threads_.size()); }
+    // Only from this loop's own thread, inside a handler: runs the pending
+    // callbacks (except those of aios already in a callback on this thread),
+    // else waits up to `limit` for one reactor handler.
+    void pump(std::chrono::milliseconds limit);
+
+private:
+    void drain();
+
+    asio::io_context ctx_;
+    asio::executor_work_guard<asio::io_context::executor_type> guard_;
+    aio_queue pending_;         // this thread only
+    bool drain_posted_ = false; // this thread only
+    std::thread thr_;
+};
+
+class executor {
+public:
+    // loops == 0 picks the default: one per core (at least 2), or the value
+    // of the NNGHTTP_THREADS environment variable.
+    explicit executor(unsigned loops = 0);
+    ~executor();
+    executor(const executor&) = delete;
+    executor& operator=(const executor&) = delete;
+
+    // The loop for a new I/O object (round robin).
+    loop& next() noexcept;
+    // The calling thread's loop, else next().
+    loop& current_or_next() noexcept;
+
+    unsigned loop_count() const noexcept { return static_cast<unsigned>(loops_.size()); }
 
     // The process-wide executor, created on first use.
     static executor& global();
-    // The executor whose worker is the calling thread, or global().
-    static executor& current();
-    // Destroys the global executor (nng_fini).  The next global() makes a
-    // new one.  Nothing may be in flight.
+    // Destroys the global executor (nng_fini).  Nothing may be in flight.
     static void shutdown_global();
 
 private:
-    asio::io_context ctx_;
-    asio::executor_work_guard<asio::io_context::executor_type> guard_;
-    std::vector<std::thread> threads_;
+    std::vector<std::unique_ptr<loop>> loops_;
+    std::atomic<unsigned> next_{0};
 };
 
 } // namespace nnghttp

@@ -161,7 +161,7 @@ private:
     }
 
     socket_stream* make_stream(int fd) override {
-        return new socket_stream(ctx_, fd, socket_stream::kind::ipc, &sa_);
+        return new socket_stream(executor::global().next().context(), fd, socket_stream::kind::ipc, &sa_);
     }
 
     std::span<const option<socket_listener>> options() const override {
@@ -211,7 +211,7 @@ private:
     }
 
     socket_stream* make_stream(int fd) override {
-        return new socket_stream(ctx_, fd, socket_stream::kind::ipc, &sa_);
+        return new socket_stream(executor::global().next().context(), fd, socket_stream::kind::ipc, &sa_);
     }
 
     std::span<const option<socket_dialer>> options() const override { return {}; }
@@ -226,7 +226,7 @@ int make_ipc_dialer(const nng_url& url, stream_dialer*& out) {
     if (int rv = ipc_address(url, sa); rv != 0) {
         return rv;
     }
-    out = new ipc_dialer(executor::global().context(), sa);
+    out = new ipc_dialer(executor::global().next().context(), sa);
     return 0;
 }
 
@@ -235,7 +235,7 @@ int make_ipc_listener(const nng_url& url, stream_listener*& out) {
     if (int rv = ipc_address(url, sa); rv != 0) {
         return rv;
     }
-    out = new ipc_listener(executor::global().context(), sa);
+    out = new ipc_listener(executor::global().next().context(), sa);
     return 0;
 }
 

@@ -157,7 +157,7 @@ private:
         int ka = keepalive_ ? 1 : 0;
         (void)::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &nd, sizeof nd);
         (void)::setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &ka, sizeof ka);
-        return new socket_stream(ctx_, fd, socket_stream::kind::tcp);
+        return new socket_stream(executor::global().next().context(), fd, socket_stream::kind::tcp);
     }
 
     // The bound address once listening, else the one asked for.
@@ -294,7 +294,7 @@ private:
         int ka = keepalive_ ? 1 : 0;
         (void)::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &nd, sizeof nd);
         (void)::setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &ka, sizeof ka);
-        return new socket_stream(ctx_, fd, socket_stream::kind::tcp);
+        return new socket_stream(executor::global().next().context(), fd, socket_stream::kind::tcp);
     }
 
     socklen_t local_address(sockaddr_storage& ss) const override {
@@ -345,7 +345,7 @@ int make_tcp_dialer(const nng_url& url, stream_dialer*& out) {
     if (*port == '\0' || url.u_hostname == nullptr || *url.u_hostname == '\0') {
         return NNG_EADDRINVAL;
     }
-    out = new tcp_dialer(executor::global().context(), url.u_hostname, port,
+    out = new tcp_dialer(executor::global().next().context(), url.u_hostname, port,
                          family_of(url.u_scheme));
     return 0;
 }
@@ -361,7 +361,7 @@ int make_tcp_listener(const nng_url& url, stream_listener*& out) {
     if (int rv = resolve_tcp(host, port, family_of(url.u_scheme), true, ss, len); rv != 0) {
         return rv;
     }
-    out = new tcp_listener(executor::global().context(), ss, len);
+    out = new tcp_listener(executor::global().next().context(), ss, len);
     return 0;
 }
 
