@@ -370,6 +370,9 @@ int aio::schedule(aio_cancel_fn fn, void* arg, ref_counted* keep) noexcept {
 
 void aio::finish_impl(int rv, std::size_t n, bool sync) noexcept {
     loop* w = nullptr;
+    // Read under the lock: without a callback, a waiter may free the aio
+    // as soon as the lock is released.
+    bool has_cb = cb_ != nullptr;
     {
         std::lock_guard lk(shard_.mtx);
         shard_.remove(this);
@@ -385,11 +388,11 @@ void aio::finish_impl(int rv, std::size_t n, bool sync) noexcept {
         } else {
             busy_++;
         }
-        if (cb_ == nullptr) {
+        if (!has_cb) {
             w = release_busy_locked();
         }
     }
-    if (cb_ == nullptr) {
+    if (!has_cb) {
         wake(w);
     } else if (sync) {
         run_callback();
