@@ -82,6 +82,11 @@ socklen_t from_nng_sockaddr(const nng_sockaddr& sa, sockaddr_storage& ss) noexce
         auto& sun = reinterpret_cast<sockaddr_un&>(ss);
         std::size_t n = std::min<std::size_t>(sa.s_abstract.sa_len, sizeof sun.sun_path - 1);
         sun.sun_family = AF_UNIX;
+        if (n == 0) {
+            // An empty name: the kernel picks a unique one when binding
+            // (Linux "autobind", requested by an address of just the family).
+            return static_cast<socklen_t>(offsetof(sockaddr_un, sun_path));
+        }
         std::memcpy(sun.sun_path + 1, sa.s_abstract.sa_name, n);
         return static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + n);
     }

@@ -194,7 +194,9 @@ void socket_dialer::connect_to(connect_op& op, const sockaddr_storage& ss, sockl
     }
     int rc = ::connect(fd, reinterpret_cast<const sockaddr*>(&ss), len);
     if (rc == 0 || (errno != EINPROGRESS && errno != EAGAIN)) {
-        int rv = rc == 0 ? 0 : from_errno(errno);
+        // A Unix socket path that does not exist: nobody listens there,
+        // which NNG reports as a refused connection.
+        int rv = rc == 0 ? 0 : errno == ENOENT ? NNG_ECONNREFUSED : from_errno(errno);
         if (rv != 0) {
             ::close(fd);
         }

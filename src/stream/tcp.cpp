@@ -160,15 +160,20 @@ private:
         return new socket_stream(executor::global().next().context(), fd, socket_stream::kind::tcp);
     }
 
-    // The bound address once listening, else the one asked for.
+    bool is_listening() const noexcept { return listening(); }
+
+    // The bound address once listening; before that, as NNG 1.5.2, an
+    // unspecified address.
     int local_addr(nng_sockaddr& sa) {
-        sockaddr_storage ss = addr_;
-        socklen_t len = len_;
-        if (listening()) {
-            len = sizeof ss;
-            if (::getsockname(fd(), reinterpret_cast<sockaddr*>(&ss), &len) != 0) {
-                return from_errno(errno);
-            }
+        if (!listening()) {
+            sa = nng_sockaddr{};
+            sa.s_family = NNG_AF_UNSPEC;
+            return 0;
+        }
+        sockaddr_storage ss{};
+        socklen_t len = sizeof ss;
+        if (::getsockname(fd(), reinterpret_cast<sockaddr*>(&ss), &len) != 0) {
+            return from_errno(errno);
         }
         return to_nng_sockaddr(ss, len, sa);
     }
@@ -193,6 +198,9 @@ private:
              [](l& x, const opt_in& i) { return copy_in(static_cast<tcp_listener&>(x).keepalive_, i); }},
             {NNG_OPT_TCP_BOUND_PORT,
              [](l& x, const opt_out& o) -> int {
+                 if (!static_cast<tcp_listener&>(x).is_listening()) {
+                     return NNG_ESTATE; // no port is bound yet
+                 }
                  nng_sockaddr sa;
                  int rv = static_cast<tcp_listener&>(x).local_addr(sa);
                  if (rv != 0) {
