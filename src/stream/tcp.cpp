@@ -38,9 +38,15 @@ int family_of(const char* scheme) {
     return AF_UNSPEC;
 }
 
-// NNG's reading of a getaddrinfo failure.
+// NNG's reading of a getaddrinfo failure.  One difference: NNG turns the
+// codes it does not list into NNG_ESYSERR + code, a meaningless value since
+// those codes are negative; an address of the wrong family (tcp6:// with an
+// IPv4 literal, EAI_ADDRFAMILY/EAI_FAMILY) is NNG_EADDRINVAL here.
 int gai_to_nng(int rv) {
     switch (rv) {
+    case EAI_ADDRFAMILY:
+    case EAI_FAMILY:
+        return NNG_EADDRINVAL;
     case EAI_MEMORY:
         return NNG_ENOMEM;
     case EAI_SYSTEM:

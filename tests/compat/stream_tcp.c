@@ -188,7 +188,14 @@ static void check_alloc(void) {
         nng_stream_listener* l = NULL;
         int rv = nng_stream_listener_alloc(&l, urls[i]);
         snprintf(what, sizeof what, "tcp listener alloc \"%s\"", urls[i]);
-        show(what, rv);
+        if (strcmp(urls[i], "tcp4://[::1]:0") == 0 || strcmp(urls[i], "tcp6://127.0.0.1:0") == 0) {
+            /* An address of the wrong family: NNG 1.5.2 gives NNG_ESYSERR +
+             * a negative getaddrinfo code, nng-http NNG_EADDRINVAL
+             * (docs/compat.md). */
+            printf("%s fails: %s\n", what, rv != 0 ? "yes" : "no");
+        } else {
+            show(what, rv);
+        }
         nng_stream_listener_free(l);
 
         nng_stream_dialer* d = NULL;
@@ -912,7 +919,9 @@ static void check_families(void) {
         nng_aio* a = new_aio();
         nng_stream_dialer_dial(d, a);
         nng_aio_wait(a);
-        show("tcp6 dial to an IPv4 literal", nng_aio_result(a));
+        /* NNG 1.5.2 gives NNG_ESYSERR + EAI_ADDRFAMILY (a negative
+         * number), nng-http NNG_EADDRINVAL: docs/compat.md. */
+        printf("tcp6 dial to an IPv4 literal fails: %s\n", nng_aio_result(a) != 0 ? "yes" : "no");
         nng_stream* s = nng_aio_result(a) == 0 ? nng_aio_get_output(a, 0) : NULL;
         nng_stream_free(s);
         nng_aio_free(a);
