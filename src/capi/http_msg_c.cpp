@@ -9,6 +9,7 @@
 #include <nng/supplemental/http/http.h>
 
 #include "capi/handles.hpp"
+#include "capi/http_handles.hpp"
 #include "core/url.hpp"
 #include "http/message.hpp"
 
@@ -18,13 +19,6 @@ using nnghttp::capi::guard;
 using nnghttp::http::message;
 using nnghttp::http::request;
 using nnghttp::http::response;
-
-namespace nnghttp::capi {
-inline request* from_c(nng_http_req* r) noexcept { return reinterpret_cast<request*>(r); }
-inline nng_http_req* to_c(request* r) noexcept { return reinterpret_cast<nng_http_req*>(r); }
-inline response* from_c(nng_http_res* r) noexcept { return reinterpret_cast<response*>(r); }
-inline nng_http_res* to_c(response* r) noexcept { return reinterpret_cast<nng_http_res*>(r); }
-} // namespace nnghttp::capi
 
 using nnghttp::capi::from_c;
 using nnghttp::capi::to_c;

@@ -135,6 +135,12 @@ public:
     void iov_advance(std::size_t n) noexcept;
     void bump_count(std::size_t n) noexcept { count_ += n; }
 
+    // Scratch space for the provider of the current operation (e.g. which
+    // kind of read an HTTP connection is doing, and its message).  Only the
+    // provider that began the operation uses it.
+    std::uintptr_t prov_tag = 0;
+    void* prov_ptr = nullptr;
+
     // The C API's nng_aio_defer stores the user's cancel function here.
     using c_cancel_fn = void (*)(::nng_aio*, void*, int);
     c_cancel_fn c_cancel = nullptr;

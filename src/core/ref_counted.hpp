@@ -21,12 +21,16 @@ public:
 
     void release() noexcept {
         if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
-            delete this;
+            destroy();
         }
     }
 
 protected:
     virtual ~ref_counted() = default;
+    // Called once the last reference is gone.  An object whose destructor
+    // must not run on the releasing thread (e.g. inside one of its own
+    // callbacks) overrides this to destroy it elsewhere.
+    virtual void destroy() noexcept { delete this; }
 
 private:
     std::atomic<std::uint32_t> refs_{1};

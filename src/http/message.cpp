@@ -1,5 +1,7 @@
 #include "http/message.hpp"
 
+#include "http/serializer.hpp"
+
 #include <charconv>
 #include <cstring>
 
@@ -171,6 +173,30 @@ void response::reset() noexcept {
     reset_common();
     status_ = 200;
     reason_.reset();
+}
+
+// ---- serialization ----
+
+namespace {
+// Views of a message's fields for the serializer; the vector is reused per
+// thread so that steady-state writes do not allocate for it.
+std::span<const header_field> field_views(const header_list& h) {
+    thread_local std::vector<header_field> views;
+    views.clear();
+    for (const auto& f : h.fields()) {
+        views.push_back({f.name, f.value});
+    }
+    return views;
+}
+} // namespace
+
+void append_head(std::string& out, const request& req) {
+    append_request_head(out, req.method(), req.uri(), req.version(), field_views(req.headers()));
+}
+
+void append_head(std::string& out, const response& res) {
+    append_response_head(out, res.version(), res.status(), res.reason(),
+                         field_views(res.headers()));
 }
 
 // ---- reasons and error pages ----

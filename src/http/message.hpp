@@ -125,6 +125,11 @@ private:
     std::optional<std::string> reason_;
 };
 
+// Appends the message's head (start line, header fields, blank line) as
+// it goes on the wire; the body is written separately, from body().
+void append_head(std::string& out, const request& req);
+void append_head(std::string& out, const response& res);
+
 // The standard reason phrase for a status ("Unknown HTTP Status" for codes
 // without one).  NNG's phrases where NNG has one.
 const char* reason_phrase(std::uint16_t status) noexcept;

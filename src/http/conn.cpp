@@ -1,0 +1,471 @@
+#include "http/conn.hpp"
+
+#include "core/executor.hpp"
+
+#include <asio/post.hpp>
+
+#include <algorithm>
+#include <cstring>
+
+namespace nnghttp::http {
+
+namespace {
+
+constexpr std::size_t initial_buffer = 16 * 1024;
+
+} // namespace
+
+conn::conn(ref_ptr<stream> s, parser_options opts)
+    : stream_(std::move(s)),
+      rd_aio_(&conn::rd_cb, this),
+      req_parser_(message_kind::request, opts),
+      res_parser_(message_kind::response, opts),
+      wr_aio_(&conn::wr_cb, this) {
+    // The stream's own timeouts do not apply: the user's aios carry theirs.
+    rd_aio_.set_timeout(NNG_DURATION_INFINITE);
+    wr_aio_.set_timeout(NNG_DURATION_INFINITE);
+}
+
+conn::~conn() {
+    stream_->close();
+    rd_aio_.stop();
+    wr_aio_.stop();
+}
+
+// The last reference may be dropped inside rd_cb or wr_cb, whose aios the
+// destructor waits for: destroy on an event loop instead.
+void conn::destroy() noexcept {
+    asio::post(executor::global().next().context(), [this] { delete this; });
+}
+
+// ---- public operations ----
+
+void conn::read(aio* a) { submit_read(a, op::read, nullptr); }
+void conn::read_all(aio* a) { submit_read(a, op::read_all, nullptr); }
+void conn::read_req(request& req, aio* a) { submit_read(a, op::read_req, &req); }
+void conn::read_res(response& res, aio* a) { submit_read(a, op::read_res, &res); }
+void conn::write(aio* a) { submit_write(a, op::write, nullptr); }
+void conn::write_all(aio* a) { submit_write(a, op::write_all, nullptr); }
+void conn::write_req(request& req, aio* a) { submit_write(a, op::write_req, &req); }
+void conn::write_res(response& res, aio* a) { submit_write(a, op::write_res, &res); }
+
+void conn::close() {
+    aio_queue done;
+    bool close_stream;
+    {
+        std::lock_guard lk(mtx_);
+        close_locked(done);
+        close_stream = std::exchange(stream_close_pending_, false);
+    }
+    if (close_stream) {
+        stream_->close();
+    }
+    complete_all(done, false);
+}
+
+parse_error conn::last_parse_error() const {
+    std::lock_guard lk(mtx_);
+    return parse_error_;
+}
+
+body_kind conn::last_body_kind() const {
+    std::lock_guard lk(mtx_);
+    return body_kind_;
+}
+
+std::int64_t conn::last_content_length() const {
+    std::lock_guard lk(mtx_);
+    return content_length_;
+}
+
+void conn::set_head_request(bool head) {
+    std::lock_guard lk(mtx_);
+    res_parser_.set_head_request(head);
+}
+
+std::size_t conn::buffered() const {
+    std::lock_guard lk(mtx_);
+    return rput_ - rget_;
+}
+
+// ---- shared machinery ----
+
+void conn::finish_locked(aio* a, int rv, aio_queue& done) {
+    a->set_outcome(rv, a->count());
+    done.push_back(a);
+}
+
+void conn::complete_all(aio_queue& done, bool sync) {
+    while (aio* a = done.pop_front()) {
+        a->complete(sync);
+    }
+}
+
+// Fails everything queued or in progress with NNG_ECLOSED.  The stream is
+// closed by the caller after unlocking (its completions take our lock).
+void conn::close_locked(aio_queue& done) {
+    if (closed_) {
+        return;
+    }
+    closed_ = true;
+    stream_close_pending_ = true;
+    if (aio* a = std::exchange(rd_uaio_, nullptr)) {
+        finish_locked(a, NNG_ECLOSED, done);
+    }
+    if (aio* a = std::exchange(wr_uaio_, nullptr)) {
+        finish_locked(a, NNG_ECLOSED, done);
+    }
+    while (aio* a = rdq_.pop_front()) {
+        finish_locked(a, NNG_ECLOSED, done);
+    }
+    while (aio* a = wrq_.pop_front()) {
+        finish_locked(a, NNG_ECLOSED, done);
+    }
+}
+
+// ---- reading ----
+
+void conn::submit_read(aio* a, op kind, void* msg) {
+    if (!a->begin()) {
+        return;
+    }
+    if ((kind == op::read || kind == op::read_all) && a->iov_count() == 0) {
+        a->finish(NNG_EINVAL, 0);
+        return;
+    }
+    aio_queue done;
+    {
+        std::lock_guard lk(mtx_);
+        if (closed_) {
+            a->set_outcome(NNG_ECLOSED, 0);
+            done.push_back(a);
+        } else if (int rv = a->schedule(&conn::cancel_rd, this, this); rv != 0) {
+            a->set_outcome(rv, 0);
+            done.push_back(a);
+        } else {
+            a->prov_tag = static_cast<std::uintptr_t>(kind);
+            a->prov_ptr = msg;
+            rdq_.push_back(a);
+            if (rd_uaio_ == nullptr) {
+                read_start(done);
+            }
+        }
+    }
+    complete_all(done, false);
+}
+
+// Serves queued reads until one needs bytes from the stream (a receive is
+// then in flight) or the queue is empty.
+void conn::read_start(aio_queue& done) {
+    for (;;) {
+        if (rd_uaio_ == nullptr) {
+            rd_uaio_ = rdq_.pop_front();
+            if (rd_uaio_ == nullptr) {
+                return;
+            }
+        }
+        aio* a = rd_uaio_;
+        int rv = closed_ ? NNG_ECLOSED : read_step(a);
+        if (rv == NNG_EAGAIN) {
+            return;
+        }
+        rd_uaio_ = nullptr;
+        finish_locked(a, rv, done);
+        if (rv != 0) {
+            close_locked(done);
+            return;
+        }
+    }
+}
+
+// One step of the current read: 0 when it is complete, NNG_EAGAIN when a
+// receive was started, else an error.
+int conn::read_step(aio* a) {
+    auto kind = static_cast<op>(a->prov_tag);
+    if (kind == op::read_req || kind == op::read_res) {
+        int rv = parse_step(a, kind);
+        if (rv != NNG_EAGAIN) {
+            return rv;
+        }
+        // Make room for more of the head: move it to the front, then grow.
+        if (rput_ == rcap_) {
+            if (rget_ > 0) {
+                std::memmove(rbuf_.get(), rbuf_.get() + rget_, rput_ - rget_);
+                rput_ -= rget_;
+                rget_ = 0;
+            } else {
+                std::size_t ncap = rcap_ == 0 ? initial_buffer : rcap_ * 2;
+                std::unique_ptr<char[]> nbuf(new (std::nothrow) char[ncap]);
+                if (!nbuf) {
+                    return NNG_ENOMEM;
+                }
+                if (rput_ > 0) {
+                    std::memcpy(nbuf.get(), rbuf_.get(), rput_);
+                }
+                rbuf_ = std::move(nbuf);
+                rcap_ = ncap;
+            }
+        }
+        nng_iov iov{rbuf_.get() + rput_, rcap_ - rput_};
+        (void)rd_aio_.set_iov(1, &iov);
+        rd_to_user_ = false;
+    } else {
+        // Bytes already buffered go first.
+        std::size_t avail = rput_ - rget_;
+        while (avail > 0 && a->iov_count() > 0) {
+            nng_iov& v = a->iov()[0];
+            std::size_t n = std::min(avail, v.iov_len);
+            std::memcpy(v.iov_buf, rbuf_.get() + rget_, n);
+            rget_ += n;
+            avail -= n;
+            a->iov_advance(n);
+            a->bump_count(n);
+        }
+        if (avail == 0) {
+            rget_ = rput_ = 0;
+        }
+        if (a->iov_residual() == 0 || (kind == op::read && a->count() > 0)) {
+            return 0;
+        }
+        // Then straight from the stream into the caller's memory.
+        (void)rd_aio_.set_iov(a->iov_count(), a->iov());
+        rd_to_user_ = true;
+    }
+    add_ref(); // for rd_cb
+    stream_->recv(&rd_aio_);
+    return NNG_EAGAIN;
+}
+
+// Parses the buffered bytes as a message head.
+int conn::parse_step(aio* a, op kind) {
+    head_parser& p = kind == op::read_req ? req_parser_ : res_parser_;
+    std::string_view buf(rbuf_.get() + rget_, rput_ - rget_);
+    parse_result r = p.parse(buf);
+    if (r.status == parse_status::need_more) {
+        return NNG_EAGAIN;
+    }
+    if (r.status == parse_status::error) {
+        parse_error_ = r.error;
+        int status = http_status(r.error);
+        return (status == 414 || status == 431) ? NNG_EMSGSIZE : NNG_EPROTO;
+    }
+    const message_head& h = p.head();
+    try {
+        message* m;
+        if (kind == op::read_req) {
+            auto* req = static_cast<request*>(a->prov_ptr);
+            req->set_method(std::string(h.method).c_str());
+            req->set_uri(std::string(h.target).c_str());
+            m = req;
+        } else {
+            auto* res = static_cast<response*>(a->prov_ptr);
+            res->set_status(static_cast<std::uint16_t>(h.status));
+            res->set_reason(std::string(h.reason).c_str());
+            m = res;
+        }
+        m->set_version(std::string(h.version).c_str());
+        for (const header_field& f : h.fields) {
+            m->headers().add(f.name, f.value); // repeated fields fold, as NNG
+        }
+    } catch (const std::bad_alloc&) {
+        return NNG_ENOMEM;
+    }
+    parse_error_ = parse_error::none;
+    body_kind_ = h.body;
+    content_length_ = h.content_length;
+    rget_ += r.length;
+    if (rget_ == rput_) {
+        rget_ = rput_ = 0;
+    }
+    p.reset();
+    return 0;
+}
+
+void conn::rd_cb(void* arg) {
+    auto* c = static_cast<conn*>(arg);
+    aio_queue done;
+    bool close_stream;
+    {
+        std::lock_guard lk(c->mtx_);
+        int rv = c->rd_aio_.result();
+        std::size_t n = c->rd_aio_.count();
+        aio* a = c->rd_uaio_;
+        if (rv != 0) {
+            if (a != nullptr) {
+                c->rd_uaio_ = nullptr;
+                c->finish_locked(a, rv, done);
+            }
+            c->close_locked(done);
+        } else if (c->rd_to_user_) {
+            if (a == nullptr) {
+                // The read was canceled while bytes were landing in its
+                // memory: the stream's position is lost.
+                c->close_locked(done);
+            } else {
+                a->iov_advance(n);
+                a->bump_count(n);
+                c->read_start(done);
+            }
+        } else {
+            c->rput_ += n;
+            c->read_start(done);
+        }
+        close_stream = std::exchange(c->stream_close_pending_, false);
+    }
+    if (close_stream) {
+        c->stream_->close();
+    }
+    complete_all(done, true);
+    c->release();
+}
+
+void conn::cancel_rd(aio* a, void* arg, int err) {
+    auto* c = static_cast<conn*>(arg);
+    aio_queue done;
+    bool abort_io = false;
+    {
+        std::lock_guard lk(c->mtx_);
+        if (a == c->rd_uaio_) {
+            c->rd_uaio_ = nullptr;
+            c->finish_locked(a, err, done);
+            abort_io = true; // rd_cb will see the error and close
+        } else if (c->rdq_.remove(a)) {
+            c->finish_locked(a, err, done);
+        }
+    }
+    if (abort_io) {
+        c->rd_aio_.abort(err);
+    }
+    complete_all(done, false);
+}
+
+// ---- writing ----
+
+void conn::submit_write(aio* a, op kind, void* msg) {
+    if (!a->begin()) {
+        return;
+    }
+    if ((kind == op::write || kind == op::write_all) && a->iov_count() == 0) {
+        a->finish(NNG_EINVAL, 0);
+        return;
+    }
+    aio_queue done;
+    {
+        std::lock_guard lk(mtx_);
+        if (closed_) {
+            a->set_outcome(NNG_ECLOSED, 0);
+            done.push_back(a);
+        } else if (int rv = a->schedule(&conn::cancel_wr, this, this); rv != 0) {
+            a->set_outcome(rv, 0);
+            done.push_back(a);
+        } else {
+            a->prov_tag = static_cast<std::uintptr_t>(kind);
+            a->prov_ptr = msg;
+            wrq_.push_back(a);
+            if (wr_uaio_ == nullptr) {
+                write_start(done);
+            }
+        }
+    }
+    complete_all(done, false);
+}
+
+void conn::write_start(aio_queue& done) {
+    while (wr_uaio_ == nullptr && !closed_) {
+        aio* a = wrq_.pop_front();
+        if (a == nullptr) {
+            return;
+        }
+        auto kind = static_cast<op>(a->prov_tag);
+        if (kind == op::write || kind == op::write_all) {
+            (void)wr_aio_.set_iov(a->iov_count(), a->iov());
+        } else {
+            const message* m;
+            try {
+                whead_.clear();
+                if (kind == op::write_req) {
+                    auto* req = static_cast<request*>(a->prov_ptr);
+                    append_head(whead_, *req);
+                    m = req;
+                } else {
+                    auto* res = static_cast<response*>(a->prov_ptr);
+                    append_head(whead_, *res);
+                    m = res;
+                }
+            } catch (const std::bad_alloc&) {
+                finish_locked(a, NNG_ENOMEM, done);
+                continue;
+            }
+            nng_iov iov[2];
+            unsigned n = 0;
+            iov[n++] = {whead_.data(), whead_.size()};
+            if (m->body().size() > 0) {
+                iov[n++] = {m->body().data(), m->body().size()};
+            }
+            (void)wr_aio_.set_iov(n, iov);
+        }
+        wr_uaio_ = a;
+        add_ref(); // for wr_cb
+        stream_->send(&wr_aio_);
+    }
+}
+
+void conn::wr_cb(void* arg) {
+    auto* c = static_cast<conn*>(arg);
+    aio_queue done;
+    bool close_stream;
+    {
+        std::lock_guard lk(c->mtx_);
+        int rv = c->wr_aio_.result();
+        std::size_t n = c->wr_aio_.count();
+        aio* a = c->wr_uaio_;
+        if (rv != 0 || a == nullptr) {
+            // An error, or a write canceled part way: the peer has seen an
+            // unknown part of it, so the connection cannot go on.
+            if (a != nullptr) {
+                c->wr_uaio_ = nullptr;
+                c->finish_locked(a, rv, done);
+            }
+            c->close_locked(done);
+        } else {
+            a->bump_count(n);
+            c->wr_aio_.iov_advance(n);
+            if (static_cast<op>(a->prov_tag) != op::write && c->wr_aio_.iov_residual() > 0) {
+                c->add_ref();
+                c->stream_->send(&c->wr_aio_);
+            } else {
+                c->wr_uaio_ = nullptr;
+                c->finish_locked(a, 0, done);
+                c->write_start(done);
+            }
+        }
+        close_stream = std::exchange(c->stream_close_pending_, false);
+    }
+    if (close_stream) {
+        c->stream_->close();
+    }
+    complete_all(done, true);
+    c->release();
+}
+
+void conn::cancel_wr(aio* a, void* arg, int err) {
+    auto* c = static_cast<conn*>(arg);
+    aio_queue done;
+    bool abort_io = false;
+    {
+        std::lock_guard lk(c->mtx_);
+        if (a == c->wr_uaio_) {
+            c->wr_uaio_ = nullptr;
+            c->finish_locked(a, err, done);
+            abort_io = true;
+        } else if (c->wrq_.remove(a)) {
+            c->finish_locked(a, err, done);
+        }
+    }
+    if (abort_io) {
+        c->wr_aio_.abort(err);
+    }
+    complete_all(done, false);
+}
+
+} // namespace nnghttp::http

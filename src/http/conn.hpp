@@ -1,0 +1,119 @@
+// An HTTP/1.1 connection over any byte stream: the object behind
+// nng_http_conn, shared by the server, the client and tests.
+//
+// Reads and writes are queued separately and each queue is served in order,
+// one operation at a time:
+//  * read / write complete after some bytes (at least one);
+//  * read_all / write_all complete when every byte of the aio's vectors is
+//    transferred, or on error, with nng_aio_count() saying how much was;
+//  * read_req / read_res parse one message head into a message (the body is
+//    left for read_all or a body reader); bytes that arrived beyond the head
+//    stay buffered and are served first to the reads that follow;
+//  * write_req / write_res send head and body with one gathered write (the
+//    body is not copied).
+// Errors.  A failed operation (timeout, cancel, peer close, a bad head)
+// leaves the byte stream in an unknown state, so, as NNG does, it closes the
+// connection: queued operations then fail with NNG_ECLOSED.  A head the
+// parser rejects gives NNG_EPROTO (NNG_EMSGSIZE for one over the size
+// limits); last_parse_error() tells which rule it broke.
+//
+// Threads.  Completions run on the stream's event loop, in place (no hop).
+// The object is reference counted: the owner calls close() and release();
+// destruction happens on an event loop once nothing is in flight.
+#pragma once
+
+#include "core/aio.hpp"
+#include "core/ref_counted.hpp"
+#include "http/message.hpp"
+#include "http/parser.hpp"
+#include "stream/stream.hpp"
+
+#include <memory>
+#include <mutex>
+#include <string>
+
+namespace nnghttp::http {
+
+class conn final : public ref_counted {
+public:
+    // Takes over one reference to s.
+    explicit conn(ref_ptr<stream> s, parser_options opts = {});
+
+    void read(aio* a);
+    void read_all(aio* a);
+    void write(aio* a);
+    void write_all(aio* a);
+    void read_req(request& req, aio* a);
+    void read_res(response& res, aio* a);
+    void write_req(request& req, aio* a);
+    void write_res(response& res, aio* a);
+    void close();
+
+    stream& underlying() noexcept { return *stream_; }
+
+    // Why the last read_req/read_res failed to parse (none if it did not).
+    parse_error last_parse_error() const;
+    // How the body of the last head read is delimited, and its length.
+    body_kind last_body_kind() const;
+    std::int64_t last_content_length() const;
+    // For read_res: the request was HEAD, so the response has no body.
+    void set_head_request(bool head);
+    // Bytes received and buffered beyond what reads have consumed.
+    std::size_t buffered() const;
+
+private:
+    enum class op : std::uintptr_t {
+        read,
+        read_all,
+        read_req,
+        read_res,
+        write,
+        write_all,
+        write_req,
+        write_res
+    };
+
+    ~conn() override;
+    void destroy() noexcept override;
+
+    void submit_read(aio* a, op kind, void* msg);
+    void submit_write(aio* a, op kind, void* msg);
+    void read_start(aio_queue& done);
+    int read_step(aio* a);
+    int parse_step(aio* a, op kind);
+    void write_start(aio_queue& done);
+    void close_locked(aio_queue& done);
+    void finish_locked(aio* a, int rv, aio_queue& done);
+
+    static void rd_cb(void* arg);
+    static void wr_cb(void* arg);
+    static void cancel_rd(aio* a, void* arg, int err);
+    static void cancel_wr(aio* a, void* arg, int err);
+    static void complete_all(aio_queue& done, bool sync);
+
+    mutable std::mutex mtx_;
+    ref_ptr<stream> stream_;
+    bool closed_ = false;
+    bool stream_close_pending_ = false;
+
+    // Reading.
+    aio rd_aio_;
+    aio_queue rdq_;
+    aio* rd_uaio_ = nullptr;  // the operation being served
+    bool rd_to_user_ = false; // rd_aio_ reads into rd_uaio_'s vectors
+    std::unique_ptr<char[]> rbuf_;
+    std::size_t rcap_ = 0, rget_ = 0, rput_ = 0;
+    head_parser req_parser_;
+    head_parser res_parser_;
+    parse_error parse_error_ = parse_error::none;
+    body_kind body_kind_ = body_kind::none;
+    std::int64_t content_length_ = -1;
+
+    // Writing.
+    aio wr_aio_;
+    aio_queue wrq_;
+    aio* wr_uaio_ = nullptr;
+    std::string whead_; // serialized head of the write_req/res being sent
+};
+
+} // namespace nnghttp::http
