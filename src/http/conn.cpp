@@ -40,14 +40,14 @@ void conn::destroy() noexcept {
 
 // ---- public operations ----
 
-void conn::read(aio* a) { submit_read(a, op::read, nullptr); }
-void conn::read_all(aio* a) { submit_read(a, op::read_all, nullptr); }
-void conn::read_req(request& req, aio* a) { submit_read(a, op::read_req, &req); }
-void conn::read_res(response& res, aio* a) { submit_read(a, op::read_res, &res); }
-void conn::write(aio* a) { submit_write(a, op::write, nullptr); }
-void conn::write_all(aio* a) { submit_write(a, op::write_all, nullptr); }
-void conn::write_req(request& req, aio* a) { submit_write(a, op::write_req, &req); }
-void conn::write_res(response& res, aio* a) { submit_write(a, op::write_res, &res); }
+void conn::read(aio* a) { submit(a, op::read, nullptr); }
+void conn::read_all(aio* a) { submit(a, op::read_all, nullptr); }
+void conn::read_req(request& req, aio* a) { submit(a, op::read_req, &req); }
+void conn::read_res(response& res, aio* a) { submit(a, op::read_res, &res); }
+void conn::write(aio* a) { submit(a, op::write, nullptr); }
+void conn::write_all(aio* a) { submit(a, op::write_all, nullptr); }
+void conn::write_req(request& req, aio* a) { submit(a, op::write_req, &req); }
+void conn::write_res(response& res, aio* a) { submit(a, op::write_res, &res); }
 
 void conn::close() {
     aio_queue done;
@@ -123,36 +123,48 @@ void conn::close_locked(aio_queue& done) {
     }
 }
 
-// ---- reading ----
-
-void conn::submit_read(aio* a, op kind, void* msg) {
+void conn::submit(aio* a, op kind, void* msg) {
     if (!a->begin()) {
         return;
     }
-    if ((kind == op::read || kind == op::read_all) && a->iov_count() == 0) {
+    bool raw = kind == op::read || kind == op::read_all || kind == op::write ||
+               kind == op::write_all;
+    if (raw && a->iov_count() == 0) {
         a->finish(NNG_EINVAL, 0);
         return;
     }
+    bool reading = kind == op::read || kind == op::read_all || kind == op::read_req ||
+                   kind == op::read_res;
     aio_queue done;
     {
         std::lock_guard lk(mtx_);
         if (closed_) {
             a->set_outcome(NNG_ECLOSED, 0);
             done.push_back(a);
-        } else if (int rv = a->schedule(&conn::cancel_rd, this, this); rv != 0) {
+        } else if (int rv = a->schedule(reading ? &conn::cancel_rd : &conn::cancel_wr, this, this);
+                   rv != 0) {
             a->set_outcome(rv, 0);
             done.push_back(a);
         } else {
             a->prov_tag = static_cast<std::uintptr_t>(kind);
             a->prov_ptr = msg;
-            rdq_.push_back(a);
-            if (rd_uaio_ == nullptr) {
-                read_start(done);
+            if (reading) {
+                rdq_.push_back(a);
+                if (rd_uaio_ == nullptr) {
+                    read_start(done);
+                }
+            } else {
+                wrq_.push_back(a);
+                if (wr_uaio_ == nullptr) {
+                    write_start(done);
+                }
             }
         }
     }
     complete_all(done, false);
 }
+
+// ---- reading ----
 
 // Serves queued reads until one needs bytes from the stream (a receive is
 // then in flight) or the queue is empty.
@@ -340,35 +352,6 @@ void conn::cancel_rd(aio* a, void* arg, int err) {
 }
 
 // ---- writing ----
-
-void conn::submit_write(aio* a, op kind, void* msg) {
-    if (!a->begin()) {
-        return;
-    }
-    if ((kind == op::write || kind == op::write_all) && a->iov_count() == 0) {
-        a->finish(NNG_EINVAL, 0);
-        return;
-    }
-    aio_queue done;
-    {
-        std::lock_guard lk(mtx_);
-        if (closed_) {
-            a->set_outcome(NNG_ECLOSED, 0);
-            done.push_back(a);
-        } else if (int rv = a->schedule(&conn::cancel_wr, this, this); rv != 0) {
-            a->set_outcome(rv, 0);
-            done.push_back(a);
-        } else {
-            a->prov_tag = static_cast<std::uintptr_t>(kind);
-            a->prov_ptr = msg;
-            wrq_.push_back(a);
-            if (wr_uaio_ == nullptr) {
-                write_start(done);
-            }
-        }
-    }
-    complete_all(done, false);
-}
 
 void conn::write_start(aio_queue& done) {
     while (wr_uaio_ == nullptr && !closed_) {

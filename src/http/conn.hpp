@@ -76,8 +76,7 @@ private:
     ~conn() override;
     void destroy() noexcept override;
 
-    void submit_read(aio* a, op kind, void* msg);
-    void submit_write(aio* a, op kind, void* msg);
+    void submit(aio* a, op kind, void* msg);
     void read_start(aio_queue& done);
     int read_step(aio* a);
     int parse_step(aio* a, op kind);

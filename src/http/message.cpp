@@ -1,5 +1,6 @@
 #include "http/message.hpp"
 
+#include "http/parser.hpp"
 #include "http/serializer.hpp"
 
 #include <charconv>
@@ -8,8 +9,6 @@
 namespace nnghttp::http {
 
 namespace {
-
-char lower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
 
 const char* default_version = "HTTP/1.1";
 
@@ -23,17 +22,7 @@ void set_optional(std::optional<std::string>& field, const char* v, const char* 
 
 } // namespace
 
-bool name_equals(std::string_view a, std::string_view b) noexcept {
-    if (a.size() != b.size()) {
-        return false;
-    }
-    for (std::size_t i = 0; i < a.size(); i++) {
-        if (lower(a[i]) != lower(b[i])) {
-            return false;
-        }
-    }
-    return true;
-}
+bool name_equals(std::string_view a, std::string_view b) noexcept { return iequals(a, b); }
 
 // ---- header_list ----
 
