@@ -668,7 +668,7 @@ parse_error chunk_decoder::size_line_byte(char c) {
     if (may_end && c == '\n') {
         return opts_.allow_bare_lf ? line_end() : parse_error::bare_lf;
     }
-    const parse_error bad_ext = stray(c, parse_error::bad_chunk_extension);
+    const parse_error bad_ext = parse_error::bad_chunk_extension;
     switch (st_) {
     case state::size_first:
     case state::size:
@@ -686,7 +686,7 @@ parse_error chunk_decoder::size_line_byte(char c) {
         } else if (st_ == state::size && c == ';') {
             st_ = state::ext_name_ws;
         } else {
-            return stray(c, parse_error::bad_chunk_size);
+            return parse_error::bad_chunk_size;
         }
         return parse_error::none;
     case state::ext_ws:
