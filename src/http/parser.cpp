@@ -83,6 +83,34 @@ inline std::size_t span_of(const char* b, std::size_t i, std::size_t e, std::uin
     return i;
 }
 
+// Word-at-a-time skips over the common bytes of values and targets: a word
+// passes when it holds no byte below `low` and no DEL; bytes >= 0x80 pass.
+// The table loop (span_of) then finishes the job byte by byte.
+inline std::size_t skip_words(const char* b, std::size_t i, std::size_t e, std::uint64_t low) {
+    constexpr std::uint64_t ones = 0x0101010101010101ull;
+    constexpr std::uint64_t highs = 0x8080808080808080ull;
+    while (i + 8 <= e) {
+        std::uint64_t v;
+        std::memcpy(&v, b + i, 8);
+        std::uint64_t del = v ^ (ones * 0x7f);
+        if ((((v - ones * low) & ~v) | ((del - ones) & ~del)) & highs) {
+            break;
+        }
+        i += 8;
+    }
+    return i;
+}
+
+// span_of for field values (SP and HTAB allowed).
+inline std::size_t span_of_value(const char* b, std::size_t i, std::size_t e) {
+    return span_of(b, skip_words(b, i, e, 0x20), e, c_value);
+}
+
+// span_of for request targets (no SP).
+inline std::size_t span_of_target(const char* b, std::size_t i, std::size_t e) {
+    return span_of(b, skip_words(b, i, e, 0x21), e, c_target);
+}
+
 // The error for an unexpected byte: a stray CR is reported as such.
 inline parse_error stray(char c, parse_error otherwise) {
     return c == '\r' ? parse_error::bare_cr : otherwise;
@@ -121,7 +149,7 @@ parse_error scan_field(const char* b, std::size_t ls, std::size_t le, std::uint3
         i++;
     }
     std::size_t vs = i;
-    i = span_of(b, i, le, c_value);
+    i = span_of_value(b, i, le);
     if (i != le) {
         return stray(b[i], parse_error::bad_field_value);
     }
@@ -409,7 +437,7 @@ parse_error head_parser::request_line(const char* b, std::size_t ls, std::size_t
         return stray(b[i], parse_error::bad_method);
     }
     std::size_t t = i + 1;
-    std::size_t j = span_of(b, t, le, c_target);
+    std::size_t j = span_of_target(b, t, le);
     if (j == le) {
         return parse_error::bad_request_line; // no version (HTTP/0.9) or no target
     }
@@ -459,7 +487,7 @@ parse_error head_parser::status_line(const char* b, std::size_t ls, std::size_t 
     }
     head_.status = (b[k] - '0') * 100 + (b[k + 1] - '0') * 10 + (b[k + 2] - '0');
     std::size_t r = d < le ? d + 1 : le;
-    std::size_t re = span_of(b, r, le, c_value);
+    std::size_t re = span_of_value(b, r, le);
     if (re != le) {
         return stray(b[re], parse_error::bad_reason);
     }
@@ -765,6 +793,26 @@ parse_error chunk_decoder::size_line_byte(char c) {
     }
 }
 
+// A whole size line of 1 to 15 hex digits and CRLF at p: consumes it, sets
+// the state as size_line_byte() would, and returns its length; otherwise 0,
+// and the byte-wise machine takes over (extensions, limits, errors, splits).
+std::size_t chunk_decoder::plain_size_line(const char* p, std::size_t n) {
+    std::size_t k = 0;
+    std::uint64_t v = 0;
+    while (k < n && k < 15 && is(p[k], c_hex)) {
+        int d = is(p[k], c_digit) ? p[k] - '0' : lower(p[k]) - 'a' + 10;
+        v = v * 16 + std::uint64_t(d);
+        k++;
+    }
+    if (k == 0 || k + 2 > n || p[k] != '\r' || p[k + 1] != '\n' || k + 2 > opts_.max_chunk_line) {
+        return 0;
+    }
+    remaining_ = v;
+    st_ = v == 0 ? state::trailer_start : state::data;
+    line_len_ = 0;
+    return k + 2;
+}
+
 // A complete trailer line sits in tbuf_ from tline_, its LF included.
 parse_error chunk_decoder::trailer_line_end() {
     std::size_t le = tbuf_.size() - 1;
@@ -813,6 +861,11 @@ chunk_result chunk_decoder::decode(std::string_view in) {
             return {chunk_status::data, i + take, {b + i, take}, parse_error::none};
         }
         case state::data_cr:
+            if (i + 2 <= n && b[i] == '\r' && b[i + 1] == '\n') {
+                st_ = state::size_first; // the common case, in one step
+                i += 2;
+                break;
+            }
             if (b[i] == '\n' && opts_.allow_bare_lf) {
                 st_ = state::size_first;
             } else if (b[i] != '\r') {
@@ -877,6 +930,12 @@ chunk_result chunk_decoder::decode(std::string_view in) {
             return {chunk_status::done, 0, {}, parse_error::none};
         case state::failed:
             return {chunk_status::error, 0, {}, error_};
+        case state::size_first:
+            if (std::size_t k = plain_size_line(b + i, n - i); k != 0) {
+                i += k; // "hex CRLF" in one step
+                break;
+            }
+            [[fallthrough]];
         default:
             if (parse_error e = size_line_byte(b[i]); e != parse_error::none) {
                 return fail(e);

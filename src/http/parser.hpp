@@ -270,6 +270,7 @@ class chunk_decoder {
   private:
     enum class state : std::uint8_t;
     parse_error size_line_byte(char c);
+    std::size_t plain_size_line(const char* p, std::size_t n);
     parse_error trailer_line_end();
 
     chunk_options opts_;
