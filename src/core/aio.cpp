@@ -220,7 +220,7 @@ aio::~aio() {
         fn(this, arg, NNG_ECLOSED);
     }
     keep = {};
-    wait_busy(0);
+    wait_busy(false);
 }
 
 
@@ -285,16 +285,19 @@ bool aio::in_callback_here() const noexcept {
 }
 
 void aio::wait() noexcept {
-    // Inside our own callback, that callback is one of the busy units.
-    wait_busy(in_callback_here() ? 1 : 0);
+    // Inside our own callback, a callback for an operation started there
+    // cannot run until this one returns: wait for the operation only.
+    wait_busy(in_callback_here());
 }
 
-void aio::wait_busy(unsigned floor) noexcept {
+bool aio::settled_locked(bool op_only) const noexcept { return op_only ? !prepped_ : busy_ == 0; }
+
+void aio::wait_busy(bool op_only) noexcept {
     std::unique_lock lk(shard_.mtx);
     if (loop* l = loop::current()) {
         // On a loop thread: keep the loop running while we wait, since the
         // completion may need it (see executor.hpp).
-        while (busy_ > floor) {
+        while (!settled_locked(op_only)) {
             pump_loop_ = l;
             lk.unlock();
             l->pump(std::chrono::milliseconds(20));
@@ -304,7 +307,7 @@ void aio::wait_busy(unsigned floor) noexcept {
         return;
     }
     waiters_++;
-    shard_.done_cv.wait(lk, [this, floor] { return busy_ <= floor; });
+    shard_.done_cv.wait(lk, [this, op_only] { return settled_locked(op_only); });
     waiters_--;
 }
 
@@ -390,11 +393,19 @@ void aio::finish_impl(int rv, std::size_t n, bool sync) noexcept {
         }
         if (!has_cb) {
             w = release_busy_locked();
+        } else if (waiters_ > 0 || pump_loop_ != nullptr) {
+            // A wait() from inside our own callback waits for this.
+            shard_.done_cv.notify_all();
+            w = pump_loop_;
         }
     }
+    wake(w);
     if (!has_cb) {
-        wake(w);
-    } else if (sync) {
+        return;
+    }
+    // Never re-enter a callback that is on this thread's stack (a handler
+    // run while that callback waits): it runs once the callback returns.
+    if (sync && !in_callback_here()) {
         run_callback();
     } else {
         executor::global().current_or_next().defer(this);

@@ -155,9 +155,11 @@ private:
 
     void finish_impl(int rv, std::size_t count, bool sync) noexcept;
     void run_callback() noexcept;
-    // Waits until at most `floor` busy units remain (pumping the loop when
-    // called from a loop thread).
-    void wait_busy(unsigned floor) noexcept;
+    // Waits until nothing is in flight (op_only: until no operation is in
+    // progress, though its callback may be pending), pumping the loop when
+    // called from a loop thread.
+    void wait_busy(bool op_only) noexcept;
+    bool settled_locked(bool op_only) const noexcept;
     // With the shard lock held: one busy unit is done.  Returns a loop to
     // wake (a waiter pumping it), if any.
     loop* release_busy_locked() noexcept;
