@@ -9,17 +9,6 @@ using nnghttp::aio;
 using nnghttp::capi::from_c;
 using nnghttp::capi::to_c;
 
-namespace {
-
-// nng_aio_defer's cancel functions take an nng_aio*; the core's take an aio*.
-void c_cancel_trampoline(aio* a, void* arg, int err) {
-    if (aio::c_cancel_fn fn = a->c_cancel) {
-        fn(to_c(a), arg, err);
-    }
-}
-
-} // namespace
-
 extern "C" {
 
 int nng_aio_alloc(nng_aio** out, void (*cb)(void*), void* arg) {
@@ -91,8 +80,7 @@ void nng_aio_finish(nng_aio* a, int err) { from_c(a)->finish(err, from_c(a)->cou
 // the begun operation is dropped, so wait() returns and no callback runs
 // unless the provider finishes the aio anyway.
 void nng_aio_defer(nng_aio* a, nng_aio_cancelfn fn, void* arg) {
-    from_c(a)->c_cancel = fn;
-    if (from_c(a)->schedule(fn != nullptr ? c_cancel_trampoline : nullptr, arg) != 0) {
+    if (from_c(a)->schedule_c(fn, arg) != 0) {
         from_c(a)->abandon();
     }
 }

@@ -129,6 +129,9 @@ int nng_cv_until(nng_cv* cv, nng_time when) {
     // nng_time is milliseconds on clock_ms()'s steady clock.  Far-future
     // times (NNG_DURATION_INFINITE added to now, say) wait untimed.
     constexpr nng_time far = nng_time{1} << 52;
+    if (when == 0) {
+        return NNG_EAGAIN; // NNG 1.5.2: a zero time does not wait at all
+    }
     if (when >= far) {
         nng_cv_wait(cv);
         return 0;

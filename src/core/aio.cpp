@@ -130,6 +130,7 @@ std::size_t expire_shard::collect_expired(time_ms now,
 
 void expire_shard::run() {
     std::array<aio*, batch_max> batch{};
+    std::array<aio::cancel_call, batch_max> calls{};
     std::unique_lock lk(mtx);
     for (;;) {
         time_ms now = clock_ms();
@@ -142,20 +143,21 @@ void expire_shard::run() {
             }
             continue;
         }
+        // Take every cancel function of the batch while still locked: once
+        // the lock is released, an aio of the batch may finish and begin a
+        // new operation, whose cancel function is not ours to call.
         std::size_t n = collect_expired(now, batch);
         for (std::size_t i = 0; i < n; i++) {
-            aio* a = batch[i];
-            aio_cancel_fn fn = std::exchange(a->cancel_fn_, nullptr);
-            void* arg = std::exchange(a->cancel_arg_, nullptr);
-            ref_ptr<ref_counted> keep(std::exchange(a->cancel_keep_, nullptr));
-            int rv = a->expire_ok_ ? 0 : NNG_ETIMEDOUT;
-            if (fn != nullptr) {
-                lk.unlock();
-                fn(a, arg, rv);
-                keep = {};
-                lk.lock();
-            }
-            a->expiring_ = false;
+            calls[i] = batch[i]->take_cancel_locked(batch[i]->expire_ok_ ? 0 : NNG_ETIMEDOUT);
+        }
+        lk.unlock();
+        for (std::size_t i = 0; i < n; i++) {
+            calls[i].invoke();
+            calls[i] = {};
+        }
+        lk.lock();
+        for (std::size_t i = 0; i < n; i++) {
+            batch[i]->expiring_ = false;
         }
         if (n > 0) {
             done_cv.notify_all();
@@ -204,25 +206,39 @@ thread_local const callback_frame* tl_frames = nullptr;
 aio::aio(callback_fn cb, void* arg) noexcept : cb_(cb), cb_arg_(arg), shard_(detail::pick_shard()) {}
 
 aio::~aio() {
-    aio_cancel_fn fn;
-    void* arg;
-    ref_ptr<ref_counted> keep;
+    cancel_call call;
     {
         std::unique_lock lk(shard_.mtx);
         stopped_ = true;
         shard_.done_cv.wait(lk, [this] { return !expiring_; });
         shard_.remove(this);
-        fn = std::exchange(cancel_fn_, nullptr);
-        arg = std::exchange(cancel_arg_, nullptr);
-        keep = ref_ptr<ref_counted>(std::exchange(cancel_keep_, nullptr));
+        call = take_cancel_locked(NNG_ECLOSED);
     }
-    if (fn != nullptr) {
-        fn(this, arg, NNG_ECLOSED);
-    }
-    keep = {};
+    call.invoke();
+    call = {};
     wait_busy(false);
 }
 
+aio::cancel_call aio::take_cancel_locked(int err) noexcept {
+    cancel_call c;
+    c.a = this;
+    c.fn = std::exchange(cancel_fn_, nullptr);
+    c.cfn = std::exchange(c_cancel_fn_, nullptr);
+    c.arg = std::exchange(cancel_arg_, nullptr);
+    // The provider is alive while its operation is scheduled; hold it
+    // across the call.
+    c.keep = ref_ptr<ref_counted>(std::exchange(cancel_keep_, nullptr));
+    c.err = err;
+    return c;
+}
+
+void aio::cancel_call::invoke() noexcept {
+    if (fn != nullptr) {
+        fn(a, arg, err);
+    } else if (cfn != nullptr) {
+        cfn(reinterpret_cast<::nng_aio*>(a), arg, err);
+    }
+}
 
 int aio::set_iov(unsigned niov, const nng_iov* iov) noexcept {
     if (niov > max_iov) {
@@ -248,22 +264,16 @@ void aio::set_output(unsigned i, void* p) noexcept {
 }
 
 void aio::take_and_cancel(int err, bool stop) noexcept {
-    aio_cancel_fn fn;
-    void* arg;
-    ref_ptr<ref_counted> keep;
+    cancel_call call;
     {
         std::lock_guard lk(shard_.mtx);
         shard_.remove(this);
-        fn = std::exchange(cancel_fn_, nullptr);
-        arg = std::exchange(cancel_arg_, nullptr);
-        keep = ref_ptr<ref_counted>(std::exchange(cancel_keep_, nullptr));
+        call = take_cancel_locked(err);
         if (stop) {
             stopped_ = true;
         }
     }
-    if (fn != nullptr) {
-        fn(this, arg, err);
-    }
+    call.invoke();
 }
 
 void aio::abort(int err) noexcept { take_and_cancel(err, false); }
@@ -336,7 +346,7 @@ bool aio::begin() noexcept {
         result_ = NNG_ECANCELED;
         return false;
     }
-    assert(!prepped_ && cancel_fn_ == nullptr && !exp_linked_);
+    assert(!prepped_ && cancel_fn_ == nullptr && c_cancel_fn_ == nullptr && !exp_linked_);
     result_ = 0;
     busy_++;
     prepped_ = true;
@@ -344,6 +354,14 @@ bool aio::begin() noexcept {
 }
 
 int aio::schedule(aio_cancel_fn fn, void* arg, ref_counted* keep) noexcept {
+    return schedule_impl(fn, nullptr, arg, keep);
+}
+
+int aio::schedule_c(c_cancel_fn fn, void* arg) noexcept {
+    return schedule_impl(nullptr, fn, arg, nullptr);
+}
+
+int aio::schedule_impl(aio_cancel_fn fn, c_cancel_fn cfn, void* arg, ref_counted* keep) noexcept {
     if (!sleeping_) {
         switch (timeout_) {
         case NNG_DURATION_ZERO:
@@ -361,11 +379,12 @@ int aio::schedule(aio_cancel_fn fn, void* arg, ref_counted* keep) noexcept {
     if (stopped_) {
         return NNG_ECLOSED;
     }
-    assert(cancel_fn_ == nullptr);
+    assert(cancel_fn_ == nullptr && c_cancel_fn_ == nullptr);
     cancel_fn_ = fn;
+    c_cancel_fn_ = cfn;
     cancel_arg_ = arg;
     cancel_keep_ = keep;
-    if (expire_ != time_never && fn != nullptr) {
+    if (expire_ != time_never && (fn != nullptr || cfn != nullptr)) {
         shard_.add(this);
     }
     return 0;
@@ -382,6 +401,7 @@ void aio::finish_impl(int rv, std::size_t n, bool sync) noexcept {
         result_ = rv;
         count_ = n;
         cancel_fn_ = nullptr;
+        c_cancel_fn_ = nullptr;
         cancel_arg_ = nullptr;
         cancel_keep_ = nullptr;
         expire_ = time_never;

@@ -141,9 +141,21 @@ public:
     std::uintptr_t prov_tag = 0;
     void* prov_ptr = nullptr;
 
-    // The C API's nng_aio_defer stores the user's cancel function here.
+    // nng_aio_defer: schedule() with the C API's kind of cancel function.
     using c_cancel_fn = void (*)(::nng_aio*, void*, int);
-    c_cancel_fn c_cancel = nullptr;
+    [[nodiscard]] int schedule_c(c_cancel_fn fn, void* arg) noexcept;
+
+    // A cancel function taken out of the aio (under the shard lock, so that
+    // it belongs to one operation), called later without the lock.
+    struct cancel_call {
+        aio* a = nullptr;
+        aio_cancel_fn fn = nullptr;
+        c_cancel_fn cfn = nullptr;
+        void* arg = nullptr;
+        ref_ptr<ref_counted> keep;
+        int err = 0;
+        void invoke() noexcept;
+    };
 
     // True when this thread is inside this aio's callback (at any depth).
     bool in_callback_here() const noexcept;
@@ -163,6 +175,8 @@ private:
     // With the shard lock held: one busy unit is done.  Returns a loop to
     // wake (a waiter pumping it), if any.
     loop* release_busy_locked() noexcept;
+    int schedule_impl(aio_cancel_fn fn, c_cancel_fn cfn, void* arg, ref_counted* keep) noexcept;
+    cancel_call take_cancel_locked(int err) noexcept;
     // Takes the cancel function out (under the shard lock) and calls it.
     void take_and_cancel(int err, bool stop) noexcept;
     static void sleep_cancel(aio* a, void* arg, int err);
@@ -181,6 +195,7 @@ private:
 
     // Guarded by shard_.mtx:
     aio_cancel_fn cancel_fn_ = nullptr;
+    c_cancel_fn c_cancel_fn_ = nullptr;
     void* cancel_arg_ = nullptr;
     ref_counted* cancel_keep_ = nullptr;
     time_ms expire_ = time_never;
