@@ -338,15 +338,20 @@ void conn::cancel_rd(aio* a, void* arg, int err) {
     {
         std::lock_guard lk(c->mtx_);
         if (a == c->rd_uaio_) {
+            // The stream operation underneath is still running and leaves
+            // the byte stream at an unknown point: the connection closes
+            // (the next operation must not reuse the busy internal aio).
             c->rd_uaio_ = nullptr;
             c->finish_locked(a, err, done);
-            abort_io = true; // rd_cb will see the error and close
+            c->close_locked(done);
+            abort_io = true;
         } else if (c->rdq_.remove(a)) {
             c->finish_locked(a, err, done);
         }
     }
     if (abort_io) {
         c->rd_aio_.abort(err);
+        c->stream_->close();
     }
     complete_all(done, false);
 }
@@ -368,6 +373,12 @@ void conn::write_start(aio_queue& done) {
                 whead_.clear();
                 if (kind == op::write_req) {
                     auto* req = static_cast<request*>(a->prov_ptr);
+                    if (!req->has_uri()) {
+                        // Nothing to put in the request line (NNG: EINVAL);
+                        // nothing was sent, so the connection goes on.
+                        finish_locked(a, NNG_EINVAL, done);
+                        continue;
+                    }
                     append_head(whead_, *req);
                     m = req;
                 } else {
@@ -438,8 +449,12 @@ void conn::cancel_wr(aio* a, void* arg, int err) {
     {
         std::lock_guard lk(c->mtx_);
         if (a == c->wr_uaio_) {
+            // The stream operation underneath is still running and leaves
+            // the byte stream at an unknown point: the connection closes
+            // (the next operation must not reuse the busy internal aio).
             c->wr_uaio_ = nullptr;
             c->finish_locked(a, err, done);
+            c->close_locked(done);
             abort_io = true;
         } else if (c->wrq_.remove(a)) {
             c->finish_locked(a, err, done);
@@ -447,6 +462,7 @@ void conn::cancel_wr(aio* a, void* arg, int err) {
     }
     if (abort_io) {
         c->wr_aio_.abort(err);
+        c->stream_->close();
     }
     complete_all(done, false);
 }
