@@ -20,6 +20,8 @@
 #include <cstdint>
 #include <cstring>
 #include <gtest/gtest.h>
+
+#include "support/nng_test.hpp"
 #include <mutex>
 #include <nng/nng.h>
 #include <nng/supplemental/http/http.h>
@@ -33,19 +35,10 @@ using nnghttp::capi::to_c;
 using nnghttp::http::conn;
 using nnghttp::http::parse_error;
 
-constexpr nng_duration wait_ms = 10000;
-
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-constexpr bool sanitized = true;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-constexpr bool sanitized = true;
-#else
-constexpr bool sanitized = false;
-#endif
-#else
-constexpr bool sanitized = false;
-#endif
+using nnghttp::test::aio_box;
+using nnghttp::test::sanitized;
+using nnghttp::test::wait_ms;
+using nnghttp::test::xfer_all;
 
 // The big transfer: 256 MiB, 32 MiB under sanitizers.
 constexpr std::size_t huge_size = sanitized ? (std::size_t{32} << 20) : (std::size_t{256} << 20);
@@ -53,53 +46,8 @@ constexpr std::size_t huge_size = sanitized ? (std::size_t{32} << 20) : (std::si
 // write to a peer that does not read blocks.
 constexpr std::size_t blocking_size = std::size_t{64} << 20;
 
-// An nng_aio with a timeout, freed on scope exit.
-class aio_box {
-  public:
-    explicit aio_box(void (*cb)(void*) = nullptr, void* arg = nullptr) {
-        EXPECT_EQ(nng_aio_alloc(&a_, cb, arg), 0);
-        nng_aio_set_timeout(a_, wait_ms);
-    }
-    ~aio_box() { nng_aio_free(a_); }
-    aio_box(const aio_box&) = delete;
-    aio_box& operator=(const aio_box&) = delete;
-    operator nng_aio*() const { return a_; }
-    int wait() {
-        nng_aio_wait(a_);
-        return nng_aio_result(a_);
-    }
-    size_t count() const { return nng_aio_count(a_); }
-    void buf(void* p, size_t n) {
-        nng_iov iov{p, n};
-        ASSERT_EQ(nng_aio_set_iov(a_, 1, &iov), 0);
-    }
-    void timeout(nng_duration d) { nng_aio_set_timeout(a_, d); }
-
-  private:
-    nng_aio* a_ = nullptr;
-};
-
 // Transfers exactly n bytes over a raw stream; an error code otherwise.
-int raw_xfer(nng_stream* s, bool send, void* p, size_t n) {
-    size_t done = 0;
-    while (done < n) {
-        aio_box a;
-        a.buf(static_cast<char*>(p) + done, n - done);
-        if (send) {
-            nng_stream_send(s, a);
-        } else {
-            nng_stream_recv(s, a);
-        }
-        if (int rv = a.wait(); rv != 0) {
-            return rv;
-        }
-        if (a.count() == 0) {
-            return NNG_EINTERNAL;
-        }
-        done += a.count();
-    }
-    return 0;
-}
+int raw_xfer(nng_stream* s, bool send, void* p, size_t n) { return xfer_all(s, send, p, n); }
 
 int raw_send(nng_stream* s, const std::string& data) {
     std::string copy = data;
@@ -117,7 +65,7 @@ int raw_recv_once(nng_stream* s, nng_duration timeout = wait_ms) {
     char b[256];
     aio_box a;
     a.timeout(timeout);
-    a.buf(b, sizeof b);
+    a.set_buf(b, sizeof b);
     nng_stream_recv(s, a);
     return a.wait();
 }
@@ -128,7 +76,7 @@ int raw_drain_until_error(nng_stream* s) {
     std::vector<char> b(1 << 20);
     for (int i = 0; i < 100000; i++) {
         aio_box a;
-        a.buf(b.data(), b.size());
+        a.set_buf(b.data(), b.size());
         nng_stream_recv(s, a);
         if (int rv = a.wait(); rv != 0) {
             return rv;
@@ -286,7 +234,7 @@ struct blocked_write {
     aio_box a;
     explicit blocked_write(nng_http_conn* h, nng_duration timeout = wait_ms) {
         a.timeout(timeout);
-        a.buf(data.data(), data.size());
+        a.set_buf(data.data(), data.size());
         nng_http_conn_write_all(h, a);
         if (timeout == wait_ms) {
             settle();
@@ -323,7 +271,7 @@ TEST(ConnWriteAll, NoIovIsInvalidForRawOps) {
     // The connection is still usable.
     char x[] = "ok";
     aio_box w;
-    w.buf(x, 2);
+    w.set_buf(x, 2);
     nng_http_conn_write_all(p.h(), w);
     EXPECT_EQ(w.wait(), 0);
     EXPECT_EQ(raw_recv(p.peer, 2), "ok");
@@ -339,7 +287,7 @@ TEST(ConnWriteAll, CanceledWhilePeerDoesNotRead) {
     // A canceled write leaves the stream in an unknown state: closed.
     char x[] = "x";
     aio_box w;
-    w.buf(x, 1);
+    w.set_buf(x, 1);
     nng_http_conn_write_all(p.h(), w);
     EXPECT_EQ(w.wait(), NNG_ECLOSED);
 }
@@ -363,7 +311,7 @@ TEST(ConnWriteAll, ClosedBeforeStart) {
     p.c->close();
     char x[] = "abc";
     aio_box w;
-    w.buf(x, 3);
+    w.set_buf(x, 3);
     nng_http_conn_write_all(p.h(), w);
     EXPECT_EQ(w.wait(), NNG_ECLOSED);
     EXPECT_EQ(w.count(), 0u);
@@ -428,7 +376,7 @@ TEST(ConnWriteAll, HugeMultiPartIovArrivesIntact) {
         while (total < huge_size) {
             aio_box r;
             r.timeout(30000);
-            r.buf(b.data(), std::min(b.size(), huge_size - total));
+            r.set_buf(b.data(), std::min(b.size(), huge_size - total));
             nng_stream_recv(p.peer, r);
             if ((rv = r.wait()) != 0) {
                 break;
@@ -520,11 +468,11 @@ TEST(ConnWriteAll, CancelingAQueuedWriteKeepsTheConnection) {
     std::vector<uint8_t> first = random_bytes(blocking_size, 77);
     aio_box w1;
     w1.timeout(30000);
-    w1.buf(first.data(), first.size());
+    w1.set_buf(first.data(), first.size());
     nng_http_conn_write_all(p.h(), w1);
     char second[] = "second";
     aio_box w2;
-    w2.buf(second, 6);
+    w2.set_buf(second, 6);
     nng_http_conn_write_all(p.h(), w2);
     settle();
     nng_aio_cancel(w2);
@@ -538,7 +486,7 @@ TEST(ConnWriteAll, CancelingAQueuedWriteKeepsTheConnection) {
     EXPECT_TRUE(got == first);
     char third[] = "third";
     aio_box w3;
-    w3.buf(third, 5);
+    w3.set_buf(third, 5);
     nng_http_conn_write_all(p.h(), w3);
     EXPECT_EQ(w3.wait(), 0);
     EXPECT_EQ(raw_recv(p.peer, 5), "third");
@@ -550,7 +498,7 @@ TEST(ConnWrite, SmallWriteIsWhole) {
     conn_raw p;
     char x[] = "hello";
     aio_box w;
-    w.buf(x, 5);
+    w.set_buf(x, 5);
     nng_http_conn_write(p.h(), w);
     ASSERT_EQ(w.wait(), 0);
     EXPECT_EQ(w.count(), 5u);
@@ -561,7 +509,7 @@ TEST(ConnWrite, CompletesAfterSomeBytes) {
     conn_raw p;
     std::vector<uint8_t> data = random_bytes(blocking_size, 9);
     aio_box w;
-    w.buf(data.data(), data.size());
+    w.set_buf(data.data(), data.size());
     nng_http_conn_write(p.h(), w);
     ASSERT_EQ(w.wait(), 0); // the peer does not read, yet it completes
     size_t n = w.count();
@@ -578,7 +526,7 @@ TEST(ConnWrite, Errors) {
         p.c->close();
         char x[] = "x";
         aio_box w;
-        w.buf(x, 1);
+        w.set_buf(x, 1);
         nng_http_conn_write(p.h(), w);
         EXPECT_EQ(w.wait(), NNG_ECLOSED);
     }
@@ -588,12 +536,12 @@ TEST(ConnWrite, Errors) {
         conn_raw p;
         std::vector<uint8_t> data = random_bytes(blocking_size, 10);
         aio_box w;
-        w.buf(data.data(), data.size());
+        w.set_buf(data.data(), data.size());
         nng_http_conn_write(p.h(), w);
         ASSERT_EQ(w.wait(), 0);
         aio_box w2;
         w2.timeout(200);
-        w2.buf(data.data(), data.size());
+        w2.set_buf(data.data(), data.size());
         nng_http_conn_write(p.h(), w2);
         EXPECT_EQ(w2.wait(), NNG_ETIMEDOUT);
     }
@@ -601,11 +549,11 @@ TEST(ConnWrite, Errors) {
         conn_raw p;
         std::vector<uint8_t> data = random_bytes(blocking_size, 11);
         aio_box w;
-        w.buf(data.data(), data.size());
+        w.set_buf(data.data(), data.size());
         nng_http_conn_write(p.h(), w);
         ASSERT_EQ(w.wait(), 0);
         aio_box w2;
-        w2.buf(data.data(), data.size());
+        w2.set_buf(data.data(), data.size());
         nng_http_conn_write(p.h(), w2);
         settle();
         nng_aio_cancel(w2);
@@ -615,14 +563,14 @@ TEST(ConnWrite, Errors) {
         conn_raw p;
         std::vector<uint8_t> data = random_bytes(blocking_size, 12);
         aio_box w;
-        w.buf(data.data(), data.size());
+        w.set_buf(data.data(), data.size());
         nng_http_conn_write(p.h(), w);
         ASSERT_EQ(w.wait(), 0);
         p.close_peer();
         int rv = 0;
         for (int i = 0; i < 1000 && rv == 0; i++) {
             aio_box w2;
-            w2.buf(data.data(), data.size());
+            w2.set_buf(data.data(), data.size());
             nng_http_conn_write(p.h(), w2);
             rv = w2.wait();
         }
@@ -637,7 +585,7 @@ TEST(ConnRead, ReturnsAfterSomeBytes) {
     ASSERT_EQ(raw_send(p.peer, "hello"), 0);
     char b[100] = {};
     aio_box r;
-    r.buf(b, sizeof b);
+    r.set_buf(b, sizeof b);
     nng_http_conn_read(p.h(), r);
     ASSERT_EQ(r.wait(), 0);
     EXPECT_EQ(r.count(), 5u);
@@ -649,12 +597,12 @@ TEST(ConnRead, TimesOutThenTheConnectionIsClosed) {
     char b[10];
     aio_box r;
     r.timeout(150);
-    r.buf(b, sizeof b);
+    r.set_buf(b, sizeof b);
     nng_http_conn_read(p.h(), r);
     EXPECT_EQ(r.wait(), NNG_ETIMEDOUT);
     EXPECT_EQ(r.count(), 0u);
     aio_box r2;
-    r2.buf(b, sizeof b);
+    r2.set_buf(b, sizeof b);
     nng_http_conn_read(p.h(), r2);
     EXPECT_EQ(r2.wait(), NNG_ECLOSED);
 }
@@ -663,7 +611,7 @@ TEST(ConnRead, Canceled) {
     conn_raw p;
     char b[10];
     aio_box r;
-    r.buf(b, sizeof b);
+    r.set_buf(b, sizeof b);
     nng_http_conn_read(p.h(), r);
     settle();
     nng_aio_cancel(r);
@@ -674,7 +622,7 @@ TEST(ConnRead, PeerClosedIsConnShut) {
     conn_raw p;
     char b[10];
     aio_box r;
-    r.buf(b, sizeof b);
+    r.set_buf(b, sizeof b);
     nng_http_conn_read(p.h(), r);
     p.close_peer();
     EXPECT_EQ(r.wait(), NNG_ECONNSHUT);
@@ -685,7 +633,7 @@ TEST(ConnRead, PeerResetIsConnReset) {
     conn_raw p;
     char x[] = "unread";
     aio_box w;
-    w.buf(x, 6);
+    w.set_buf(x, 6);
     nng_http_conn_write_all(p.h(), w);
     ASSERT_EQ(w.wait(), 0);
     settle();
@@ -693,7 +641,7 @@ TEST(ConnRead, PeerResetIsConnReset) {
     settle();
     char b[10];
     aio_box r;
-    r.buf(b, sizeof b);
+    r.set_buf(b, sizeof b);
     nng_http_conn_read(p.h(), r);
     EXPECT_EQ(r.wait(), NNG_ECONNRESET);
 }
@@ -702,13 +650,13 @@ TEST(ConnRead, ClosedBeforeAndDuring) {
     conn_raw p;
     char b[10];
     aio_box r;
-    r.buf(b, sizeof b);
+    r.set_buf(b, sizeof b);
     nng_http_conn_read(p.h(), r);
     settle();
     p.c->close();
     EXPECT_EQ(r.wait(), NNG_ECLOSED);
     aio_box r2;
-    r2.buf(b, sizeof b);
+    r2.set_buf(b, sizeof b);
     nng_http_conn_read(p.h(), r2);
     EXPECT_EQ(r2.wait(), NNG_ECLOSED);
 }
@@ -717,8 +665,8 @@ TEST(ConnRead, CancelingAQueuedReadKeepsTheConnection) {
     conn_raw p;
     char b1[10] = {}, b2[10] = {};
     aio_box r1, r2;
-    r1.buf(b1, sizeof b1);
-    r2.buf(b2, sizeof b2);
+    r1.set_buf(b1, sizeof b1);
+    r2.set_buf(b2, sizeof b2);
     nng_http_conn_read(p.h(), r1);
     nng_http_conn_read(p.h(), r2);
     nng_aio_cancel(r2);
@@ -753,7 +701,7 @@ TEST(ConnReadAll, TimeoutAfterPartialTellsCount) {
     char b[10];
     aio_box r;
     r.timeout(300);
-    r.buf(b, sizeof b);
+    r.set_buf(b, sizeof b);
     nng_http_conn_read_all(p.h(), r);
     EXPECT_EQ(r.wait(), NNG_ETIMEDOUT);
     EXPECT_EQ(r.count(), 4u);
@@ -765,7 +713,7 @@ TEST(ConnReadAll, PeerClosesAfterPartial) {
     ASSERT_EQ(raw_send(p.peer, "1234"), 0);
     char b[10];
     aio_box r;
-    r.buf(b, sizeof b);
+    r.set_buf(b, sizeof b);
     nng_http_conn_read_all(p.h(), r);
     settle();
     p.close_peer();
@@ -777,13 +725,13 @@ TEST(ConnReadAll, CanceledAndClosed) {
     conn_raw p;
     char b[10];
     aio_box r;
-    r.buf(b, sizeof b);
+    r.set_buf(b, sizeof b);
     nng_http_conn_read_all(p.h(), r);
     settle();
     nng_aio_cancel(r);
     EXPECT_EQ(r.wait(), NNG_ECANCELED);
     aio_box r2;
-    r2.buf(b, sizeof b);
+    r2.set_buf(b, sizeof b);
     nng_http_conn_read_all(p.h(), r2);
     EXPECT_EQ(r2.wait(), NNG_ECLOSED); // the cancel closed the connection
 }
@@ -857,7 +805,7 @@ TEST(ConnReadReq, PipelinedRequestsAndRawReadOfBuffered) {
     // A plain read is served from the buffer without waiting.
     char b[100];
     aio_box r;
-    r.buf(b, sizeof b);
+    r.set_buf(b, sizeof b);
     nng_http_conn_read(p.h(), r);
     ASSERT_EQ(r.wait(), 0);
     EXPECT_EQ(std::string(b, r.count()), "tail");
@@ -894,7 +842,7 @@ TEST(ConnReadReq, InvalidHeadIsProtoAndClosesTheConnection) {
         aio_box r;
         char b[10];
         aio_box queued;
-        queued.buf(b, sizeof b);
+        queued.set_buf(b, sizeof b);
         nng_http_conn_read_req(p.h(), req, r);
         nng_http_conn_read_all(p.h(), queued); // queued behind the head
         ASSERT_EQ(raw_send(p.peer, t.head), 0);
@@ -938,7 +886,7 @@ TEST(ConnReadReq, OverLongHeadIsMsgSize) {
         EXPECT_EQ(p.c->last_parse_error(), t.err) << t.head.substr(0, 40);
         aio_box again;
         char b[1];
-        again.buf(b, 1);
+        again.set_buf(b, 1);
         nng_http_conn_read(p.h(), again);
         EXPECT_EQ(again.wait(), NNG_ECLOSED);
     }
@@ -1182,7 +1130,7 @@ TEST(ConnReadRes, RoundTripWithWriteReq) {
     ASSERT_EQ(p.srv->last_content_length(), 7);
     char body[7];
     aio_box rb;
-    rb.buf(body, 7);
+    rb.set_buf(body, 7);
     nng_http_conn_read_all(to_c(p.srv), rb);
     ASSERT_EQ(rb.wait(), 0);
     EXPECT_EQ(std::string(body, 7), "payload");
@@ -1209,7 +1157,7 @@ TEST(ConnReadRes, RoundTripWithWriteReq) {
     EXPECT_EQ(p.cli->last_content_length(), 7);
     char rbody[7];
     aio_box rr;
-    rr.buf(rbody, 7);
+    rr.set_buf(rbody, 7);
     nng_http_conn_read_all(to_c(p.cli), rr);
     ASSERT_EQ(rr.wait(), 0);
     EXPECT_EQ(std::string(rbody, 7), "created");
@@ -1290,7 +1238,7 @@ TEST(ConnClose, EveryOperationAfterCloseIsClosed) {
     std::vector<int> results;
     for (int op = 0; op < 8; op++) {
         aio_box a;
-        a.buf(b, 3);
+        a.set_buf(b, 3);
         switch (op) {
         case 0:
             nng_http_conn_read(p.h(), a);
@@ -1326,8 +1274,8 @@ TEST(ConnClose, FailsPendingAndQueuedOperations) {
     conn_raw p;
     char rb1[8], rb2[8];
     aio_box r1, r2, r3;
-    r1.buf(rb1, sizeof rb1);
-    r2.buf(rb2, sizeof rb2);
+    r1.set_buf(rb1, sizeof rb1);
+    r2.set_buf(rb2, sizeof rb2);
     req_holder req;
     nng_http_conn_read(p.h(), r1);
     nng_http_conn_read_all(p.h(), r2);
@@ -1335,7 +1283,7 @@ TEST(ConnClose, FailsPendingAndQueuedOperations) {
     blocked_write w1(p.h());
     char x[] = "queued";
     aio_box w2;
-    w2.buf(x, 6);
+    w2.set_buf(x, 6);
     nng_http_conn_write_all(p.h(), w2);
     p.c->close();
     EXPECT_EQ(r1.wait(), NNG_ECLOSED);
@@ -1354,7 +1302,7 @@ TEST(ConnClose, CCloseWithOperationsInFlight) {
     conn_raw p;
     char b[8];
     aio_box r;
-    r.buf(b, sizeof b);
+    r.set_buf(b, sizeof b);
     nng_http_conn_read(p.h(), r);
     blocked_write w(p.h());
     nng_http_conn_close(p.h());
@@ -1399,11 +1347,11 @@ TEST(ConnClose, NullConnection) {
     nng_http_conn_close(nullptr);
     char b[4];
     aio_box a;
-    a.buf(b, sizeof b);
+    a.set_buf(b, sizeof b);
     nng_http_conn_read(nullptr, a);
     EXPECT_EQ(a.wait(), NNG_EINVAL);
     aio_box w;
-    w.buf(b, sizeof b);
+    w.set_buf(b, sizeof b);
     nng_http_conn_write_all(nullptr, w);
     EXPECT_EQ(w.wait(), NNG_EINVAL);
 }
@@ -1423,14 +1371,14 @@ TEST(ConnCancel, NextOperationAfterCancelInProgressIsClosed) {
             conn_raw p;
             char b[8];
             aio_box r;
-            r.buf(b, sizeof b);
+            r.set_buf(b, sizeof b);
             nng_http_conn_read(p.h(), r);
             std::this_thread::sleep_for(std::chrono::milliseconds(20));
             nng_aio_cancel(r);
             EXPECT_EQ(r.wait(), NNG_ECANCELED);
             aio_box r2;
             r2.timeout(1000);
-            r2.buf(b, sizeof b);
+            r2.set_buf(b, sizeof b);
             nng_http_conn_read(p.h(), r2);
             if (int rv = r2.wait(); rv != NNG_ECLOSED) {
                 bad_reads++;
@@ -1445,7 +1393,7 @@ TEST(ConnCancel, NextOperationAfterCancelInProgressIsClosed) {
             char x[] = "x";
             aio_box w;
             w.timeout(1000);
-            w.buf(x, 1);
+            w.set_buf(x, 1);
             nng_http_conn_write_all(p.h(), w);
             if (int rv = w.wait(); rv != NNG_ECLOSED) {
                 bad_writes++;

@@ -10,6 +10,8 @@
 #include <cstdint>
 #include <cstring>
 #include <gtest/gtest.h>
+
+#include "support/nng_test.hpp"
 #include <nng/nng.h>
 #include <random>
 #include <string>
@@ -22,58 +24,10 @@
 
 namespace {
 
-constexpr nng_duration wait_ms = 10000;
-
-class aio_box {
-  public:
-    explicit aio_box(void (*cb)(void*) = nullptr, void* arg = nullptr) {
-        EXPECT_EQ(nng_aio_alloc(&a_, cb, arg), 0);
-        nng_aio_set_timeout(a_, wait_ms);
-    }
-    ~aio_box() { nng_aio_free(a_); }
-    aio_box(const aio_box&) = delete;
-    aio_box& operator=(const aio_box&) = delete;
-    operator nng_aio*() const { return a_; }
-    int wait() {
-        nng_aio_wait(a_);
-        return nng_aio_result(a_);
-    }
-    void set_buf(void* p, size_t n) {
-        nng_iov iov{p, n};
-        ASSERT_EQ(nng_aio_set_iov(a_, 1, &iov), 0);
-    }
-
-  private:
-    nng_aio* a_ = nullptr;
-};
-
-int one_xfer(nng_stream* s, bool send, void* p, size_t n, size_t* count) {
-    aio_box a;
-    a.set_buf(p, n);
-    if (send) {
-        nng_stream_send(s, a);
-    } else {
-        nng_stream_recv(s, a);
-    }
-    int rv = a.wait();
-    *count = nng_aio_count(a);
-    return rv;
-}
-
-int xfer_all(nng_stream* s, bool send, void* p, size_t n) {
-    size_t done = 0;
-    for (int rounds = 0; done < n && rounds < 1000000; rounds++) {
-        size_t c = 0;
-        if (int rv = one_xfer(s, send, static_cast<uint8_t*>(p) + done, n - done, &c); rv != 0) {
-            return rv;
-        }
-        if (c == 0) {
-            return NNG_EINTERNAL;
-        }
-        done += c;
-    }
-    return done == n ? 0 : NNG_EINTERNAL;
-}
+using nnghttp::test::aio_box;
+using nnghttp::test::one_xfer;
+using nnghttp::test::wait_ms;
+using nnghttp::test::xfer_all;
 
 bool exists(const std::string& path) {
     struct stat st;

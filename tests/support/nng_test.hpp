@@ -1,0 +1,91 @@
+// Helpers shared by the GoogleTest suites that drive the C API: an owned
+// aio with a timeout (so a bug fails a test instead of hanging it), and
+// whole transfers over an nng_stream.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <gtest/gtest.h>
+#include <nng/nng.h>
+
+namespace nnghttp::test {
+
+// Every wait in the tests is bounded by this.
+inline constexpr nng_duration wait_ms = 10000;
+
+// True in AddressSanitizer and ThreadSanitizer builds, where tests shrink
+// their big transfers and operation counts.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+inline constexpr bool sanitized = true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+inline constexpr bool sanitized = true;
+#else
+inline constexpr bool sanitized = false;
+#endif
+#else
+inline constexpr bool sanitized = false;
+#endif
+
+// An nng_aio with a timeout of wait_ms, freed on scope exit.
+class aio_box {
+  public:
+    explicit aio_box(void (*cb)(void*) = nullptr, void* arg = nullptr) {
+        EXPECT_EQ(nng_aio_alloc(&a_, cb, arg), 0);
+        nng_aio_set_timeout(a_, wait_ms);
+    }
+    ~aio_box() { nng_aio_free(a_); }
+    aio_box(const aio_box&) = delete;
+    aio_box& operator=(const aio_box&) = delete;
+
+    nng_aio* get() const { return a_; }
+    operator nng_aio*() const { return a_; }
+    // Waits for the operation; its result.
+    int wait() {
+        nng_aio_wait(a_);
+        return nng_aio_result(a_);
+    }
+    std::size_t count() const { return nng_aio_count(a_); }
+    void set_buf(void* p, std::size_t n) {
+        nng_iov iov{p, n};
+        ASSERT_EQ(nng_aio_set_iov(a_, 1, &iov), 0);
+    }
+    void timeout(nng_duration d) { nng_aio_set_timeout(a_, d); }
+
+  private:
+    nng_aio* a_ = nullptr;
+};
+
+// One send or receive of up to n bytes; its result, and the count in *count.
+inline int one_xfer(nng_stream* s, bool send, void* p, std::size_t n, std::size_t* count) {
+    aio_box a;
+    a.set_buf(p, n);
+    if (send) {
+        nng_stream_send(s, a);
+    } else {
+        nng_stream_recv(s, a);
+    }
+    int rv = a.wait();
+    *count = a.count();
+    return rv;
+}
+
+// Transfers exactly n bytes (as many operations as partial counts need);
+// 0, the first error, or NNG_EINTERNAL if an operation moved nothing.
+inline int xfer_all(nng_stream* s, bool send, void* p, std::size_t n) {
+    std::size_t done = 0;
+    for (int rounds = 0; done < n && rounds < 1000000; rounds++) {
+        std::size_t c = 0;
+        if (int rv = one_xfer(s, send, static_cast<std::uint8_t*>(p) + done, n - done, &c);
+            rv != 0) {
+            return rv;
+        }
+        if (c == 0) {
+            return NNG_EINTERNAL;
+        }
+        done += c;
+    }
+    return done == n ? 0 : NNG_EINTERNAL;
+}
+
+} // namespace nnghttp::test
