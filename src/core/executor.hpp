@@ -54,6 +54,7 @@ public:
     void pump(std::chrono::milliseconds limit);
 
 private:
+    void run();
     void drain();
 
     asio::io_context ctx_;
