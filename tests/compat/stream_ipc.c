@@ -23,26 +23,10 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#define WAIT_MS 5000
+#include "stream_common.h"
 
-static int failures;
 static char paths[8][96];
 static int npaths;
-
-static void show(const char* what, int rv) {
-    printf("%s: %d (%s)\n", what, rv, nng_strerror(rv));
-}
-
-static void expect(const char* what, int rv, int want) {
-    show(what, rv);
-    if (rv != want) {
-        failures++;
-    }
-}
-
-static void yesno(const char* what, bool v) {
-    printf("%s: %s\n", what, v ? "yes" : "no");
-}
 
 /* A fresh socket path (removed if it exists) for this process. */
 static const char* new_path(void) {
@@ -57,75 +41,6 @@ static bool exists(const char* path) {
     struct stat st;
     return lstat(path, &st) == 0;
 }
-
-static nng_aio* new_aio(void) {
-    nng_aio* a = NULL;
-    if (nng_aio_alloc(&a, NULL, NULL) != 0) {
-        printf("nng_aio_alloc failed\n");
-        exit(2);
-    }
-    nng_aio_set_timeout(a, WAIT_MS);
-    return a;
-}
-
-static int xfer(nng_stream* s, bool send, void* buf, size_t len, size_t* count) {
-    nng_aio* a = new_aio();
-    nng_iov iov = {buf, len};
-    nng_aio_set_iov(a, 1, &iov);
-    if (send) {
-        nng_stream_send(s, a);
-    } else {
-        nng_stream_recv(s, a);
-    }
-    nng_aio_wait(a);
-    int rv = nng_aio_result(a);
-    if (count != NULL) {
-        *count = nng_aio_count(a);
-    }
-    nng_aio_free(a);
-    return rv;
-}
-
-static int xfer_all(nng_stream* s, bool send, void* buf, size_t len) {
-    size_t done = 0;
-    int rounds = 0;
-    while (done < len) {
-        size_t n = 0;
-        int rv = xfer(s, send, (uint8_t*)buf + done, len - done, &n);
-        if (rv != 0) {
-            return rv;
-        }
-        if (n == 0 || ++rounds > 100000) {
-            return NNG_EINTERNAL;
-        }
-        done += n;
-    }
-    return 0;
-}
-
-static int connect_pair(nng_stream_listener* l, nng_stream_dialer* d, nng_stream** srv,
-                        nng_stream** cli) {
-    nng_aio* acc = new_aio();
-    nng_aio* dial = new_aio();
-    nng_stream_listener_accept(l, acc);
-    nng_stream_dialer_dial(d, dial);
-    nng_aio_wait(acc);
-    nng_aio_wait(dial);
-    int rv = nng_aio_result(acc);
-    int rv2 = nng_aio_result(dial);
-    *srv = rv == 0 ? nng_aio_get_output(acc, 0) : NULL;
-    *cli = rv2 == 0 ? nng_aio_get_output(dial, 0) : NULL;
-    nng_aio_free(acc);
-    nng_aio_free(dial);
-    return rv != 0 ? rv : rv2;
-}
-
-struct pair {
-    nng_stream_listener* l;
-    nng_stream_dialer* d;
-    nng_stream* srv;
-    nng_stream* cli;
-};
 
 static void open_pair(struct pair* p, const char* url) {
     int rv = nng_stream_listener_alloc(&p->l, url);
@@ -142,14 +57,6 @@ static void open_pair(struct pair* p, const char* url) {
         printf("connect failed: %d (%s)\n", rv, nng_strerror(rv));
         exit(2);
     }
-}
-
-static void close_pair(struct pair* p) {
-    nng_stream_free(p->cli);
-    nng_stream_free(p->srv);
-    nng_stream_dialer_free(p->d);
-    nng_stream_listener_free(p->l);
-    memset(p, 0, sizeof *p);
 }
 
 static void ipc_url(char* buf, size_t len, const char* scheme, const char* path) {
