@@ -209,7 +209,7 @@ void socket_dialer::connect_to(connect_op& op, const sockaddr_storage& ss, sockl
     op.desc.assign(fd, ec);
     op.desc.async_wait(asio::posix::descriptor_base::wait_write,
                        [op = ref_ptr<connect_op>(&op)](const asio::error_code& e) {
-                           op->owner->on_connect_ready(*op, e == asio::error::operation_aborted);
+                           op->owner->on_connect_ready(*op, is_aborted(e));
                        });
 }
 

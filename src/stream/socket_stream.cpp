@@ -98,7 +98,7 @@ void socket_stream::arm(direction& d) {
     auto w = d.is_send ? asio::posix::descriptor_base::wait_write
                        : asio::posix::descriptor_base::wait_read;
     desc_.async_wait(w, [self = ref_ptr<socket_stream>(this), &d](const asio::error_code& ec) {
-        self->on_ready(d, ec && ec != asio::error::operation_aborted);
+        self->on_ready(d, ec && !is_aborted(ec));
     });
 }
 

@@ -23,6 +23,15 @@
 
 namespace nnghttp {
 
+// Whether a reactor wait ended because it was cancelled (descriptor closed).
+// Compares the value only: comparing with asio::error::operation_aborted
+// builds an error_code from Asio's category object, which a handler running
+// while the process exits may find already destroyed.  Reactor waits only
+// ever report system errors, so the value is unambiguous.
+inline bool is_aborted(const asio::error_code& ec) noexcept {
+    return ec.value() == static_cast<int>(asio::error::operation_aborted);
+}
+
 class socket_stream final : public stream {
 public:
     enum class kind { tcp, ipc };
