@@ -2,9 +2,8 @@
 
 #include "core/executor.hpp"
 
-#include <asio/post.hpp>
-
 #include <algorithm>
+#include <asio/post.hpp>
 #include <cstring>
 
 namespace nnghttp::http {
@@ -16,11 +15,8 @@ constexpr std::size_t initial_buffer = 16 * 1024;
 } // namespace
 
 conn::conn(ref_ptr<stream> s, parser_options opts)
-    : stream_(std::move(s)),
-      rd_aio_(&conn::rd_cb, this),
-      req_parser_(message_kind::request, opts),
-      res_parser_(message_kind::response, opts),
-      wr_aio_(&conn::wr_cb, this) {
+    : stream_(std::move(s)), rd_aio_(&conn::rd_cb, this), req_parser_(message_kind::request, opts),
+      res_parser_(message_kind::response, opts), wr_aio_(&conn::wr_cb, this) {
     // The stream's own timeouts do not apply: the user's aios carry theirs.
     rd_aio_.set_timeout(NNG_DURATION_INFINITE);
     wr_aio_.set_timeout(NNG_DURATION_INFINITE);
@@ -40,14 +36,30 @@ void conn::destroy() noexcept {
 
 // ---- public operations ----
 
-void conn::read(aio* a) { submit(a, op::read, nullptr); }
-void conn::read_all(aio* a) { submit(a, op::read_all, nullptr); }
-void conn::read_req(request& req, aio* a) { submit(a, op::read_req, &req); }
-void conn::read_res(response& res, aio* a) { submit(a, op::read_res, &res); }
-void conn::write(aio* a) { submit(a, op::write, nullptr); }
-void conn::write_all(aio* a) { submit(a, op::write_all, nullptr); }
-void conn::write_req(request& req, aio* a) { submit(a, op::write_req, &req); }
-void conn::write_res(response& res, aio* a) { submit(a, op::write_res, &res); }
+void conn::read(aio* a) {
+    submit(a, op::read, nullptr);
+}
+void conn::read_all(aio* a) {
+    submit(a, op::read_all, nullptr);
+}
+void conn::read_req(request& req, aio* a) {
+    submit(a, op::read_req, &req);
+}
+void conn::read_res(response& res, aio* a) {
+    submit(a, op::read_res, &res);
+}
+void conn::write(aio* a) {
+    submit(a, op::write, nullptr);
+}
+void conn::write_all(aio* a) {
+    submit(a, op::write_all, nullptr);
+}
+void conn::write_req(request& req, aio* a) {
+    submit(a, op::write_req, &req);
+}
+void conn::write_res(response& res, aio* a) {
+    submit(a, op::write_res, &res);
+}
 
 void conn::close() {
     aio_queue done;
@@ -127,14 +139,14 @@ void conn::submit(aio* a, op kind, void* msg) {
     if (!a->begin()) {
         return;
     }
-    bool raw = kind == op::read || kind == op::read_all || kind == op::write ||
-               kind == op::write_all;
+    bool raw =
+        kind == op::read || kind == op::read_all || kind == op::write || kind == op::write_all;
     if (raw && a->iov_count() == 0) {
         a->finish(NNG_EINVAL, 0);
         return;
     }
-    bool reading = kind == op::read || kind == op::read_all || kind == op::read_req ||
-                   kind == op::read_res;
+    bool reading =
+        kind == op::read || kind == op::read_all || kind == op::read_req || kind == op::read_res;
     aio_queue done;
     {
         std::lock_guard lk(mtx_);
@@ -177,13 +189,22 @@ void conn::read_start(aio_queue& done) {
             }
         }
         aio* a = rd_uaio_;
-        int rv = closed_ ? NNG_ECLOSED : read_step(a);
+        int rv = closed_ ? NNG_ECLOSED : read_broken_ ? NNG_EPROTO : read_step(a);
         if (rv == NNG_EAGAIN) {
             return;
         }
         rd_uaio_ = nullptr;
         finish_locked(a, rv, done);
         if (rv != 0) {
+            if ((rv == NNG_EPROTO || rv == NNG_EMSGSIZE) && answer_bad_heads_) {
+                // Keep the write side for the server's error response; no
+                // further reads make sense on this stream.
+                read_broken_ = true;
+                while (aio* q = rdq_.pop_front()) {
+                    finish_locked(q, NNG_ECLOSED, done);
+                }
+                return;
+            }
             close_locked(done);
             return;
         }

@@ -28,6 +28,7 @@
 #include "http/parser.hpp"
 #include "stream/stream.hpp"
 
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -35,7 +36,7 @@
 namespace nnghttp::http {
 
 class conn final : public ref_counted {
-public:
+  public:
     // Takes over one reference to s.
     explicit conn(ref_ptr<stream> s, parser_options opts = {});
 
@@ -61,7 +62,20 @@ public:
     // Bytes received and buffered beyond what reads have consumed.
     std::size_t buffered() const;
 
-private:
+    // For a server: after a head the parser rejects, keep the connection
+    // open for writing so that the error status can be sent (NNG's conn,
+    // and ours by default, closes at once).  Later reads fail.
+    void answer_bad_heads(bool on) {
+        std::lock_guard lk(mtx_);
+        answer_bad_heads_ = on;
+    }
+
+    // nng_http_hijack: a server handler takes the connection over; the
+    // server then neither answers on it nor closes it.
+    void hijack() noexcept { hijacked_.store(true, std::memory_order_release); }
+    bool hijacked() const noexcept { return hijacked_.load(std::memory_order_acquire); }
+
+  private:
     enum class op : std::uintptr_t {
         read,
         read_all,
@@ -94,6 +108,9 @@ private:
     ref_ptr<stream> stream_;
     bool closed_ = false;
     bool stream_close_pending_ = false;
+    std::atomic<bool> hijacked_{false};
+    bool answer_bad_heads_ = false;
+    bool read_broken_ = false;
 
     // Reading.
     aio rd_aio_;
