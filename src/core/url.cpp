@@ -34,14 +34,6 @@ std::string to_lower(std::string_view s) {
     return out;
 }
 
-// -1 if c is not a hex digit.
-int hex_value(char c) noexcept {
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    c = lower_ascii(c);
-    return (c >= 'a' && c <= 'f') ? c - 'a' + 10 : -1;
-}
 
 // The byte at i, or 0 past the end: NNG walks C strings, so the end of the
 // text reads as NUL, and one quirk below even looks past it.
@@ -51,8 +43,8 @@ unsigned char byte_at(std::string_view s, std::size_t i) noexcept {
 
 // The value of the escape "%XY" starting at i, or -1 if it is malformed.
 int escape_at(std::string_view s, std::size_t i) noexcept {
-    int hi = hex_value(static_cast<char>(byte_at(s, i + 1)));
-    int lo = hex_value(static_cast<char>(byte_at(s, i + 2)));
+    int hi = hex_digit(static_cast<char>(byte_at(s, i + 1)));
+    int lo = hex_digit(static_cast<char>(byte_at(s, i + 2)));
     return (hi < 0 || lo < 0) ? -1 : hi * 16 + lo;
 }
 
@@ -357,6 +349,14 @@ std::string_view default_port(std::string_view scheme) noexcept {
 
 bool is_path_scheme(std::string_view scheme) noexcept {
     return scheme == "ipc" || scheme == "unix" || scheme == "abstract" || scheme == "inproc";
+}
+
+int hex_digit(char c) noexcept {
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+    c = lower_ascii(c);
+    return (c >= 'a' && c <= 'f') ? c - 'a' + 10 : -1;
 }
 
 std::optional<std::string> percent_decode(std::string_view text) {

@@ -67,6 +67,9 @@ std::string_view default_port(std::string_view scheme) noexcept;
 // unix, abstract, inproc).  scheme must already be lower case.
 bool is_path_scheme(std::string_view scheme) noexcept;
 
+// The value of a hexadecimal digit (either case), or -1.
+int hex_digit(char c) noexcept;
+
 // Decodes every %XX escape in text (nothing else is changed; the result may
 // contain NUL bytes).  std::nullopt if a '%' is not followed by two hex
 // digits.

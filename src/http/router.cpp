@@ -1,5 +1,6 @@
 #include "http/router.hpp"
 
+#include "core/url.hpp"
 #include "http/parser.hpp"
 
 #include <algorithm>
@@ -16,19 +17,6 @@ std::string_view trim_slashes(std::string_view p) {
         p.remove_suffix(1);
     }
     return p;
-}
-
-int hex_value(char c) {
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
 }
 
 bool starts_with_nocase(std::string_view s, std::string_view prefix) {
@@ -168,8 +156,8 @@ bool canonical_path(std::string_view target, std::string& out) {
         if (i + 2 >= target.size()) {
             return false; // '%' needs two hex digits after it
         }
-        int hi = hex_value(target[i + 1]);
-        int lo = hex_value(target[i + 2]);
+        int hi = hex_digit(target[i + 1]);
+        int lo = hex_digit(target[i + 2]);
         if (hi < 0 || lo < 0) {
             return false;
         }

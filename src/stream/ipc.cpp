@@ -9,6 +9,7 @@
 
 #include "core/error.hpp"
 #include "core/executor.hpp"
+#include "core/url.hpp"
 #include "stream/sockaddr.hpp"
 #include "stream/socket_endpoint.hpp"
 
@@ -24,19 +25,6 @@ namespace nnghttp {
 
 namespace {
 
-int hex_value(char c) {
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
-
 // Percent-decodes src into dst (at most cap bytes); -1 on a bad escape or
 // overflow.
 long percent_decode(const char* src, std::uint8_t* dst, std::size_t cap) {
@@ -44,8 +32,8 @@ long percent_decode(const char* src, std::uint8_t* dst, std::size_t cap) {
     for (const char* p = src; *p != '\0'; p++) {
         int c = static_cast<unsigned char>(*p);
         if (*p == '%') {
-            int hi = hex_value(p[1]);
-            int lo = hi < 0 ? -1 : hex_value(p[2]);
+            int hi = hex_digit(p[1]);
+            int lo = hi < 0 ? -1 : hex_digit(p[2]);
             if (lo < 0) {
                 return -1;
             }
