@@ -100,6 +100,36 @@ std::size_t conn::buffered() const {
     return rput_ - rget_;
 }
 
+int conn::put_back(std::string_view bytes) {
+    std::lock_guard lk(mtx_);
+    if (rd_uaio_ != nullptr || !rdq_.empty()) {
+        return NNG_EBUSY;
+    }
+    if (bytes.empty()) {
+        return 0;
+    }
+    std::size_t have = rput_ - rget_;
+    std::size_t need = have + bytes.size();
+    if (rget_ >= bytes.size()) {
+        rget_ -= bytes.size(); // room in front: no move
+    } else {
+        std::size_t ncap = std::max(need, rcap_ == 0 ? initial_buffer : rcap_);
+        std::unique_ptr<char[]> nbuf(new (std::nothrow) char[ncap]);
+        if (!nbuf) {
+            return NNG_ENOMEM;
+        }
+        if (have > 0) {
+            std::memcpy(nbuf.get() + bytes.size(), rbuf_.get() + rget_, have);
+        }
+        rbuf_ = std::move(nbuf);
+        rcap_ = ncap;
+        rget_ = 0;
+        rput_ = need;
+    }
+    std::memcpy(rbuf_.get() + rget_, bytes.data(), bytes.size());
+    return 0;
+}
+
 // ---- shared machinery ----
 
 void conn::finish_locked(aio* a, int rv, aio_queue& done) {

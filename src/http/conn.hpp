@@ -70,6 +70,11 @@ class conn final : public ref_counted {
         answer_bad_heads_ = on;
     }
 
+    // Returns bytes a raw read took that belong to what follows (e.g. the
+    // next request after a chunked body): the next read gets them first.
+    // Only while no read is in progress.
+    int put_back(std::string_view bytes);
+
     // nng_http_hijack: a server handler takes the connection over; the
     // server then neither answers on it nor closes it.
     void hijack() noexcept { hijacked_.store(true, std::memory_order_release); }

@@ -66,6 +66,7 @@ class server_conn final : public ref_counted {
         res_.reset();
         delete std::exchange(user_res_, nullptr);
         handler_ = {};
+        chunked_ = false;
         head_ = false;
         close_after_ = false;
         rx_.set_timeout(srv_->head_timeout);
@@ -133,8 +134,16 @@ class server_conn final : public ref_counted {
 
         body_kind bk = conn_->last_body_kind();
         if (bk == body_kind::chunked) {
-            close_after_ = true;
-            respond_error(501); // chunked request bodies: not yet
+            if (!handler_->wants_body()) {
+                close_after_ = true; // the body is not read: the stream cannot go on
+                dispatch();
+                return;
+            }
+            chunked_ = true;
+            chunks_.reset();
+            cbody_.clear();
+            cpend_.clear();
+            read_chunks();
             return;
         }
         std::int64_t cl = bk == body_kind::length ? conn_->last_content_length() : 0;
@@ -163,7 +172,66 @@ class server_conn final : public ref_counted {
         dispatch();
     }
 
+    // A chunked body: raw reads into a scratch buffer, decoded as they come.
+    void read_chunks() {
+        if (!scratch_) {
+            scratch_.reset(new (std::nothrow) char[scratch_size]);
+            if (!scratch_) {
+                finish();
+                return;
+            }
+        }
+        nng_iov iov{scratch_.get(), scratch_size};
+        (void)body_.set_iov(1, &iov);
+        body_.set_timeout(srv_->head_timeout);
+        conn_->read(&body_);
+    }
+
+    void on_chunks() {
+        if (body_.result() != 0) {
+            finish();
+            return;
+        }
+        cpend_.append(scratch_.get(), body_.count());
+        std::size_t pos = 0;
+        for (;;) {
+            chunk_result r = chunks_.decode(std::string_view(cpend_).substr(pos));
+            pos += r.consumed;
+            switch (r.status) {
+            case chunk_status::data:
+                if (cbody_.size() + r.data.size() > handler_->max_body()) {
+                    close_after_ = true;
+                    respond_error(413);
+                    return;
+                }
+                cbody_.append(r.data);
+                continue;
+            case chunk_status::need_more:
+                cpend_.erase(0, pos);
+                read_chunks();
+                return;
+            case chunk_status::error:
+                close_after_ = true;
+                respond_error(static_cast<std::uint16_t>(http_status(r.error)));
+                return;
+            case chunk_status::done:
+                // What follows the body is the next request: give it back.
+                if (conn_->put_back(std::string_view(cpend_).substr(pos)) != 0) {
+                    close_after_ = true;
+                }
+                chunked_ = false;
+                req_.body().copy(cbody_.data(), cbody_.size());
+                dispatch();
+                return;
+            }
+        }
+    }
+
     void on_body() {
+        if (chunked_) {
+            on_chunks();
+            return;
+        }
         if (body_.result() != 0) {
             finish();
             return;
@@ -363,6 +431,13 @@ class server_conn final : public ref_counted {
     std::size_t body_len_ = 0;
     bool head_ = false;
     bool close_after_ = false;
+    // Chunked request bodies.
+    static constexpr std::size_t scratch_size = 16 * 1024;
+    bool chunked_ = false;
+    chunk_decoder chunks_;
+    std::string cbody_; // decoded so far
+    std::string cpend_; // received, not yet decoded
+    std::unique_ptr<char[]> scratch_;
     aio rx_, body_, cb_, tx_;
 };
 

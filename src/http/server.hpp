@@ -8,9 +8,9 @@
 // Status of this code (first cut, see docs/design/server-plan.md): custom,
 // static and redirect handlers; keep-alive, HTTP/1.0, Connection: close,
 // HEAD, 400/404/405 (with Allow)/413/414/431/501/505 on bad input, a head
-// timeout.  Not yet: file and directory serving (answered 501), chunked
-// request bodies (501), Expect: 100-continue, idle/connection limits,
-// hijack hand-over details, TLS.
+// timeout, chunked request bodies.  Not yet: file streaming (files are read
+// whole), Expect: 100-continue, idle/connection limits, hijack hand-over
+// details, TLS.
 #pragma once
 
 #include "core/aio.hpp"

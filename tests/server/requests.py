@@ -443,6 +443,24 @@ RAW_CASES = [
             )
         ],
     ),
+    # NNG bug (plan: "Transfer-Encoding ignored"): a request pipelined after
+    # a chunked body must be answered as the second request.
+    (
+        "pipelined-chunked-then-get",
+        "transfer-encoding",
+        [
+            (
+                req(
+                    "POST",
+                    "/echo",
+                    headers=["Content-Type: text/plain", "Transfer-Encoding: chunked"],
+                    body=chunk_encode(b"first body, in chunks", 5),
+                )
+                + req("GET", "/static"),
+                ["POST", "GET"],
+            )
+        ],
+    ),
     (
         "pipelined-close-first",
         None,
