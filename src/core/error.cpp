@@ -4,7 +4,6 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <string>
 
 namespace nnghttp {
 
@@ -51,18 +50,7 @@ constexpr std::array<const char*, 32> base_texts = {
 // which two threads could overwrite under each other.
 thread_local char format_buf[64];
 
-class nng_error_category final : public std::error_category {
-public:
-    const char* name() const noexcept override { return "nng"; }
-    std::string message(int ev) const override { return error_text(ev); }
-};
-
 } // namespace
-
-const std::error_category& nng_category() noexcept {
-    static const nng_error_category cat;
-    return cat;
-}
 
 const char* error_text(int num) noexcept {
     if (num >= 0 && static_cast<std::size_t>(num) < base_texts.size()) {
@@ -150,19 +138,6 @@ int from_errno(int err) noexcept {
     default:
         return NNG_ESYSERR + err;
     }
-}
-
-int to_nng(const std::error_code& ec) noexcept {
-    if (!ec) {
-        return 0;
-    }
-    if (ec.category() == nng_category()) {
-        return ec.value();
-    }
-    if (ec.category() == std::system_category() || ec.category() == std::generic_category()) {
-        return from_errno(ec.value());
-    }
-    return NNG_EINTERNAL;
 }
 
 } // namespace nnghttp

@@ -81,7 +81,9 @@ loop::~loop() {
     thr_.join();
 }
 
-loop* loop::current() noexcept { return tl_loop; }
+loop* loop::current() noexcept {
+    return tl_loop;
+}
 
 void loop::defer(aio* a) {
     if (tl_loop != this) {
@@ -98,24 +100,9 @@ void loop::defer(aio* a) {
 // Runs the callbacks pending when it starts (later ones wait for the next
 // batch, so a chain of immediate completions cannot starve the reactor).
 // An aio whose callback is already on this thread's stack (we are nested in
-// its wait) stays pending: callbacks are never re-entered.
-void loop::drain() {
-    drain_posted_ = false;
-    for (std::size_t n = pending_.size(); n > 0; n--) {
-        aio* a = pending_.pop_front();
-        if (a->in_callback_here()) {
-            pending_.push_back(a);
-            continue;
-        }
-        a->run_callback();
-    }
-    if (!pending_.empty() && !drain_posted_) {
-        drain_posted_ = true;
-        asio::post(ctx_, [this] { drain(); });
-    }
-}
-
-void loop::pump(std::chrono::milliseconds limit) {
+// its wait) stays pending: callbacks are never re-entered.  Returns whether
+// any ran.
+bool loop::run_pending() {
     bool ran = false;
     for (std::size_t n = pending_.size(); n > 0; n--) {
         aio* a = pending_.pop_front();
@@ -126,7 +113,20 @@ void loop::pump(std::chrono::milliseconds limit) {
         a->run_callback();
         ran = true;
     }
-    if (!ran) {
+    return ran;
+}
+
+void loop::drain() {
+    drain_posted_ = false;
+    run_pending();
+    if (!pending_.empty() && !drain_posted_) {
+        drain_posted_ = true;
+        asio::post(ctx_, [this] { drain(); });
+    }
+}
+
+void loop::pump(std::chrono::milliseconds limit) {
+    if (!run_pending()) {
         ctx_.run_one_for(limit);
     }
 }

@@ -20,11 +20,10 @@
 // re-entered for the aio it is running for.
 #pragma once
 
-#include <asio/io_context.hpp>
-#include <asio/post.hpp>
-
 #include "core/aio.hpp"
 
+#include <asio/io_context.hpp>
+#include <asio/post.hpp>
 #include <atomic>
 #include <chrono>
 #include <memory>
@@ -34,7 +33,7 @@
 namespace nnghttp {
 
 class loop {
-public:
+  public:
     loop();
     ~loop(); // stops the context and joins the thread
     loop(const loop&) = delete;
@@ -53,8 +52,9 @@ public:
     // else waits up to `limit` for one reactor handler.
     void pump(std::chrono::milliseconds limit);
 
-private:
+  private:
     void run();
+    bool run_pending();
     void drain();
 
     asio::io_context ctx_;
@@ -65,7 +65,7 @@ private:
 };
 
 class executor {
-public:
+  public:
     // loops == 0 picks the default: one per core (at least 2), or the value
     // of the NNGHTTP_THREADS environment variable.
     explicit executor(unsigned loops = 0);
@@ -85,7 +85,7 @@ public:
     // Destroys the global executor (nng_fini).  Nothing may be in flight.
     static void shutdown_global();
 
-private:
+  private:
     std::vector<std::unique_ptr<loop>> loops_;
     std::atomic<unsigned> next_{0};
 };

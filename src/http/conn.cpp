@@ -386,6 +386,7 @@ void conn::cancel_rd(aio* a, void* arg, int err) {
     auto* c = static_cast<conn*>(arg);
     aio_queue done;
     bool abort_io = false;
+    bool close_stream = false;
     {
         std::lock_guard lk(c->mtx_);
         if (a == c->rd_uaio_) {
@@ -396,12 +397,15 @@ void conn::cancel_rd(aio* a, void* arg, int err) {
             c->finish_locked(a, err, done);
             c->close_locked(done);
             abort_io = true;
+            close_stream = std::exchange(c->stream_close_pending_, false);
         } else if (c->rdq_.remove(a)) {
             c->finish_locked(a, err, done);
         }
     }
     if (abort_io) {
         c->rd_aio_.abort(err);
+    }
+    if (close_stream) {
         c->stream_->close();
     }
     complete_all(done, false);
@@ -497,6 +501,7 @@ void conn::cancel_wr(aio* a, void* arg, int err) {
     auto* c = static_cast<conn*>(arg);
     aio_queue done;
     bool abort_io = false;
+    bool close_stream = false;
     {
         std::lock_guard lk(c->mtx_);
         if (a == c->wr_uaio_) {
@@ -507,12 +512,15 @@ void conn::cancel_wr(aio* a, void* arg, int err) {
             c->finish_locked(a, err, done);
             c->close_locked(done);
             abort_io = true;
+            close_stream = std::exchange(c->stream_close_pending_, false);
         } else if (c->wrq_.remove(a)) {
             c->finish_locked(a, err, done);
         }
     }
     if (abort_io) {
         c->wr_aio_.abort(err);
+    }
+    if (close_stream) {
         c->stream_->close();
     }
     complete_all(done, false);

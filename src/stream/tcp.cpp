@@ -12,9 +12,8 @@
 #include "stream/sockaddr.hpp"
 #include "stream/socket_endpoint.hpp"
 
-#include <asio/ip/tcp.hpp>
-
 #include <arpa/inet.h>
+#include <asio/ip/tcp.hpp>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -36,6 +35,15 @@ int family_of(const char* scheme) {
         return AF_INET6;
     }
     return AF_UNSPEC;
+}
+
+// A stream for a connected TCP socket, with the endpoint's options applied.
+socket_stream* make_tcp_stream(int fd, bool nodelay, bool keepalive) {
+    int nd = nodelay ? 1 : 0;
+    int ka = keepalive ? 1 : 0;
+    (void)::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &nd, sizeof nd);
+    (void)::setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &ka, sizeof ka);
+    return new socket_stream(executor::global().next().context(), fd, socket_stream::kind::tcp);
 }
 
 // NNG's reading of a getaddrinfo failure.  One difference: NNG turns the
@@ -99,8 +107,8 @@ socklen_t literal_address(const std::string& host, const std::string& port, int 
 
 } // namespace
 
-int resolve_tcp(const char* host, const char* port, int family, bool passive,
-                sockaddr_storage& ss, socklen_t& len) {
+int resolve_tcp(const char* host, const char* port, int family, bool passive, sockaddr_storage& ss,
+                socklen_t& len) {
     addrinfo hints{};
     hints.ai_flags = AI_ADDRCONFIG | (passive ? AI_PASSIVE : 0);
     hints.ai_family = family;
@@ -137,11 +145,11 @@ int resolve_tcp(const char* host, const char* port, int family, bool passive,
 namespace {
 
 class tcp_listener final : public socket_listener {
-public:
+  public:
     tcp_listener(asio::io_context& ctx, const sockaddr_storage& ss, socklen_t len)
         : socket_listener(ctx), addr_(ss), len_(len) {}
 
-private:
+  private:
     int open_socket() override {
         int fd = open_nonblocking_socket(addr_.ss_family);
         if (fd < 0) {
@@ -159,11 +167,7 @@ private:
     }
 
     socket_stream* make_stream(int fd) override {
-        int nd = nodelay_ ? 1 : 0;
-        int ka = keepalive_ ? 1 : 0;
-        (void)::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &nd, sizeof nd);
-        (void)::setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &ka, sizeof ka);
-        return new socket_stream(executor::global().next().context(), fd, socket_stream::kind::tcp);
+        return make_tcp_stream(fd, nodelay_, keepalive_);
     }
 
     bool is_listening() const noexcept { return listening(); }
@@ -195,13 +199,19 @@ private:
              },
              nullptr},
             {NNG_OPT_TCP_NODELAY,
-             [](l& x, const opt_out& o) { return copy_out(static_cast<tcp_listener&>(x).nodelay_, o); },
-             [](l& x, const opt_in& i) { return copy_in(static_cast<tcp_listener&>(x).nodelay_, i); }},
+             [](l& x, const opt_out& o) {
+                 return copy_out(static_cast<tcp_listener&>(x).nodelay_, o);
+             },
+             [](l& x, const opt_in& i) {
+                 return copy_in(static_cast<tcp_listener&>(x).nodelay_, i);
+             }},
             {NNG_OPT_TCP_KEEPALIVE,
              [](l& x, const opt_out& o) {
                  return copy_out(static_cast<tcp_listener&>(x).keepalive_, o);
              },
-             [](l& x, const opt_in& i) { return copy_in(static_cast<tcp_listener&>(x).keepalive_, i); }},
+             [](l& x, const opt_in& i) {
+                 return copy_in(static_cast<tcp_listener&>(x).keepalive_, i);
+             }},
             {NNG_OPT_TCP_BOUND_PORT,
              [](l& x, const opt_out& o) -> int {
                  if (!static_cast<tcp_listener&>(x).is_listening()) {
@@ -231,11 +241,11 @@ private:
 // ---- dialer ----
 
 class tcp_dialer final : public socket_dialer {
-public:
+  public:
     tcp_dialer(asio::io_context& ctx, std::string host, std::string port, int family)
         : socket_dialer(ctx), host_(std::move(host)), port_(std::move(port)), family_(family) {}
 
-private:
+  private:
     using resolver = asio::ip::tcp::resolver;
 
     void start(connect_op& op) override {
@@ -304,11 +314,7 @@ private:
     }
 
     socket_stream* make_stream(int fd) override {
-        int nd = nodelay_ ? 1 : 0;
-        int ka = keepalive_ ? 1 : 0;
-        (void)::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &nd, sizeof nd);
-        (void)::setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &ka, sizeof ka);
-        return new socket_stream(executor::global().next().context(), fd, socket_stream::kind::tcp);
+        return make_tcp_stream(fd, nodelay_, keepalive_);
     }
 
     socklen_t local_address(sockaddr_storage& ss) const override {
@@ -332,11 +338,19 @@ private:
                  return 0;
              }},
             {NNG_OPT_TCP_NODELAY,
-             [](d& x, const opt_out& o) { return copy_out(static_cast<tcp_dialer&>(x).nodelay_, o); },
-             [](d& x, const opt_in& i) { return copy_in(static_cast<tcp_dialer&>(x).nodelay_, i); }},
+             [](d& x, const opt_out& o) {
+                 return copy_out(static_cast<tcp_dialer&>(x).nodelay_, o);
+             },
+             [](d& x, const opt_in& i) {
+                 return copy_in(static_cast<tcp_dialer&>(x).nodelay_, i);
+             }},
             {NNG_OPT_TCP_KEEPALIVE,
-             [](d& x, const opt_out& o) { return copy_out(static_cast<tcp_dialer&>(x).keepalive_, o); },
-             [](d& x, const opt_in& i) { return copy_in(static_cast<tcp_dialer&>(x).keepalive_, i); }},
+             [](d& x, const opt_out& o) {
+                 return copy_out(static_cast<tcp_dialer&>(x).keepalive_, o);
+             },
+             [](d& x, const opt_in& i) {
+                 return copy_in(static_cast<tcp_dialer&>(x).keepalive_, i);
+             }},
         };
         return opts;
     }

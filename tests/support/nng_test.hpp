@@ -88,4 +88,17 @@ inline int xfer_all(nng_stream* s, bool send, void* p, std::size_t n) {
     return done == n ? 0 : NNG_EINTERNAL;
 }
 
+// Accepts on l and dials with d at once: srv is the accepted end, cli the
+// dialed one (nullptr where that side failed, which is asserted).
+inline void accept_and_dial(nng_stream_listener* l, nng_stream_dialer* d, nng_stream*& srv,
+                            nng_stream*& cli) {
+    aio_box acc, dial;
+    nng_stream_listener_accept(l, acc);
+    nng_stream_dialer_dial(d, dial);
+    ASSERT_EQ(acc.wait(), 0);
+    ASSERT_EQ(dial.wait(), 0);
+    srv = static_cast<nng_stream*>(nng_aio_get_output(acc, 0));
+    cli = static_cast<nng_stream*>(nng_aio_get_output(dial, 0));
+}
+
 } // namespace nnghttp::test

@@ -106,13 +106,7 @@ struct endpoints {
     endpoints& operator=(const endpoints&) = delete;
 
     void connect(nng_stream*& a, nng_stream*& b) {
-        aio_box acc, dial;
-        nng_stream_listener_accept(l, acc);
-        nng_stream_dialer_dial(d, dial);
-        ASSERT_EQ(acc.wait(), 0);
-        ASSERT_EQ(dial.wait(), 0);
-        a = static_cast<nng_stream*>(nng_aio_get_output(acc, 0));
-        b = static_cast<nng_stream*>(nng_aio_get_output(dial, 0));
+        nnghttp::test::accept_and_dial(l, d, a, b);
         ASSERT_NE(a, nullptr);
         ASSERT_NE(b, nullptr);
     }

@@ -66,13 +66,7 @@ struct endpoint_pair {
 
     // Accepts and dials one connection.
     void connect(nng_stream*& srv, nng_stream*& cli) {
-        aio_box acc, dial;
-        nng_stream_listener_accept(l, acc);
-        nng_stream_dialer_dial(d, dial);
-        ASSERT_EQ(acc.wait(), 0);
-        ASSERT_EQ(dial.wait(), 0);
-        srv = static_cast<nng_stream*>(nng_aio_get_output(acc, 0));
-        cli = static_cast<nng_stream*>(nng_aio_get_output(dial, 0));
+        nnghttp::test::accept_and_dial(l, d, srv, cli);
         ASSERT_NE(srv, nullptr);
         ASSERT_NE(cli, nullptr);
     }
