@@ -148,6 +148,15 @@ loop& executor::next() noexcept {
     return *loops_[i % loops_.size()];
 }
 
+unsigned executor::index_of(const asio::io_context& ctx) const noexcept {
+    for (std::size_t i = 0; i < loops_.size(); i++) {
+        if (&loops_[i]->context() == &ctx) {
+            return static_cast<unsigned>(i);
+        }
+    }
+    return 0;
+}
+
 loop& executor::current_or_next() noexcept {
     loop* l = loop::current();
     return l != nullptr ? *l : next();

@@ -79,6 +79,9 @@ class executor {
     loop& current_or_next() noexcept;
 
     unsigned loop_count() const noexcept { return static_cast<unsigned>(loops_.size()); }
+    loop& at(unsigned i) noexcept { return *loops_[i % loops_.size()]; }
+    // The index of the loop that runs ctx (0 if none does).
+    unsigned index_of(const asio::io_context& ctx) const noexcept;
 
     // The process-wide executor, created on first use.
     static executor& global();

@@ -23,7 +23,9 @@ conn::conn(ref_ptr<stream> s, parser_options opts)
 }
 
 conn::~conn() {
-    stream_->close();
+    if (stream_) {
+        stream_->close();
+    }
     rd_aio_.stop();
     wr_aio_.stop();
 }
@@ -61,6 +63,30 @@ void conn::write_res(response& res, aio* a) {
     submit(a, op::write_res, &res);
 }
 
+void conn::write_file(file_span& f, aio* a) {
+    submit(a, op::write_file, &f);
+}
+
+ref_ptr<stream> conn::detach() {
+    std::lock_guard lk(mtx_);
+    if (closed_ || read_broken_ || hijacked() || rd_uaio_ != nullptr || wr_uaio_ != nullptr ||
+        !rdq_.empty() || !wrq_.empty() || rput_ != rget_) {
+        return {};
+    }
+    rget_ = rput_ = 0;
+    return std::move(stream_);
+}
+
+void conn::attach(ref_ptr<stream> s) {
+    std::lock_guard lk(mtx_);
+    stream_ = std::move(s);
+    parse_error_ = parse_error::none;
+    body_kind_ = body_kind::none;
+    content_length_ = -1;
+    req_parser_.reset();
+    res_parser_.reset();
+}
+
 void conn::close() {
     aio_queue done;
     bool close_stream;
@@ -69,7 +95,7 @@ void conn::close() {
         close_locked(done);
         close_stream = std::exchange(stream_close_pending_, false);
     }
-    if (close_stream) {
+    if (close_stream && stream_) {
         stream_->close();
     }
     complete_all(done, false);
@@ -180,7 +206,7 @@ void conn::submit(aio* a, op kind, void* msg) {
     aio_queue done;
     {
         std::lock_guard lk(mtx_);
-        if (closed_) {
+        if (closed_ || !stream_) {
             a->set_outcome(NNG_ECLOSED, 0);
             done.push_back(a);
         } else if (int rv = a->schedule(reading ? &conn::cancel_rd : &conn::cancel_wr, this, this);
@@ -420,6 +446,17 @@ void conn::write_start(aio_queue& done) {
             return;
         }
         auto kind = static_cast<op>(a->prov_tag);
+        if (kind == op::write_file) {
+            auto* f = static_cast<file_span*>(a->prov_ptr);
+            if (f->length == 0) {
+                finish_locked(a, 0, done);
+                continue;
+            }
+            wr_uaio_ = a;
+            add_ref(); // for wr_cb
+            stream_->send_file(&wr_aio_, *f);
+            continue;
+        }
         if (kind == op::write || kind == op::write_all) {
             (void)wr_aio_.set_iov(a->iov_count(), a->iov());
         } else {
@@ -476,6 +513,19 @@ void conn::wr_cb(void* arg) {
                 c->finish_locked(a, rv, done);
             }
             c->close_locked(done);
+        } else if (static_cast<op>(a->prov_tag) == op::write_file) {
+            auto* f = static_cast<file_span*>(a->prov_ptr);
+            a->bump_count(n);
+            f->offset += n;
+            f->length -= std::min<std::uint64_t>(n, f->length);
+            if (f->length > 0) {
+                c->add_ref();
+                c->stream_->send_file(&c->wr_aio_, *f);
+            } else {
+                c->wr_uaio_ = nullptr;
+                c->finish_locked(a, 0, done);
+                c->write_start(done);
+            }
         } else {
             a->bump_count(n);
             c->wr_aio_.iov_advance(n);

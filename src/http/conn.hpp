@@ -48,7 +48,20 @@ class conn final : public ref_counted {
     void read_res(response& res, aio* a);
     void write_req(request& req, aio* a);
     void write_res(response& res, aio* a);
+    // Sends f's bytes after what is queued before it (a file body after a
+    // write_res of its head).  f is updated as bytes go and must stay valid
+    // until completion; count = bytes sent.  NNG_ENOTSUP if the stream
+    // cannot send files.
+    void write_file(file_span& f, aio* a);
     void close();
+
+    // For a server between requests, so that an idle connection does not
+    // hold this object: hands the stream back, leaving this conn with none
+    // until attach().  Only when the conn is open, not hijacked, nothing is
+    // queued and nothing is buffered; returns null otherwise.
+    ref_ptr<stream> detach();
+    // Gives a detached conn a (new) stream, as if freshly made.
+    void attach(ref_ptr<stream> s);
 
     stream& underlying() noexcept { return *stream_; }
 
@@ -77,7 +90,12 @@ class conn final : public ref_counted {
 
     // nng_http_hijack: a server handler takes the connection over; the
     // server then neither answers on it nor closes it.
-    void hijack() noexcept { hijacked_.store(true, std::memory_order_release); }
+    // The hijacker gets a reference of its own (nng_http_conn_close drops it).
+    void hijack() noexcept {
+        if (!hijacked_.exchange(true, std::memory_order_acq_rel)) {
+            add_ref();
+        }
+    }
     bool hijacked() const noexcept { return hijacked_.load(std::memory_order_acquire); }
 
   private:
@@ -89,7 +107,8 @@ class conn final : public ref_counted {
         write,
         write_all,
         write_req,
-        write_res
+        write_res,
+        write_file
     };
 
     ~conn() override;

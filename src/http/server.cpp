@@ -7,6 +7,8 @@
 #include "http/message.hpp"
 #include "http/mime.hpp"
 #include "http/parser.hpp"
+#include "http/range.hpp"
+#include "http/server_conn.hpp"
 
 #include <asio/post.hpp>
 #include <cerrno>
@@ -14,54 +16,100 @@
 #include <climits>
 #include <cstdlib>
 #include <cstring>
+#include <fcntl.h>
 #include <fstream>
 #include <sstream>
 #include <sys/stat.h>
+#include <unistd.h>
 
 namespace nnghttp::http {
 
-// ---- one connection ----
+namespace {
 
-class server_conn final : public ref_counted {
+// The slot of the loop a stream lives on.
+server::slot& slot_for(server::slot* slots, unsigned n, stream& st) {
+    asio::io_context* ctx = st.home();
+    unsigned i = ctx != nullptr ? executor::global().index_of(*ctx) : 0;
+    return slots[i % n];
+}
+
+time_ms deadline_after(nng_duration d) {
+    return d < 0 ? time_never : clock_ms() + static_cast<time_ms>(d);
+}
+
+bool has_token(const char* list, std::string_view token) {
+    std::string_view s(list);
+    while (!s.empty()) {
+        auto comma = s.find(',');
+        std::string_view item = s.substr(0, comma);
+        while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) {
+            item.remove_prefix(1);
+        }
+        while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) {
+            item.remove_suffix(1);
+        }
+        if (iequals(item, token)) {
+            return true;
+        }
+        if (comma == std::string_view::npos) {
+            break;
+        }
+        s.remove_prefix(comma + 1);
+    }
+    return false;
+}
+
+} // namespace
+
+// ---- the per-request state of an active connection ----
+
+class session {
   public:
-    server_conn(server& s, stream* st)
-        : srv_(&s), rx_(&server_conn::rx_cb, this), body_(&server_conn::body_cb, this),
-          cb_(&server_conn::cb_done, this), tx_(&server_conn::tx_cb, this) {
-        srv_->add_ref();
-        conn_ = new conn(ref_ptr<stream>::adopt(st));
-        conn_->answer_bad_heads(true);
+    explicit session(server& s)
+        : srv_(&s), rx_(&session::rx_cb, this), body_(&session::body_cb, this),
+          cb_(&session::cb_done, this), tx_(&session::tx_cb, this), aux_(nullptr, nullptr) {
         body_.set_timeout(NNG_DURATION_INFINITE);
-        tx_.set_timeout(NNG_DURATION_INFINITE);
         cb_.set_timeout(NNG_DURATION_INFINITE);
+        aux_.set_timeout(NNG_DURATION_INFINITE);
     }
 
-    void start() {
-        add_ref(); // the cycle's reference, dropped by finish()
-        read_next();
-    }
-
-    void close() { conn_->close(); }
-
-  private:
-    ~server_conn() override {
+    ~session() {
         rx_.stop();
         body_.stop();
         cb_.stop();
         tx_.stop();
-        if (!conn_->hijacked()) {
-            conn_->close();
+        aux_.stop();
+        close_file();
+        if (conn_ != nullptr) {
+            conn_->release();
         }
-        conn_->release();
         delete user_res_;
-        srv_->release();
     }
 
-    // Destroyed from inside our own aios' callbacks: finish elsewhere.
-    void destroy() noexcept override {
-        asio::post(executor::global().next().context(), [this] { delete this; });
+    // Serves the connection rec, whose stream has bytes to read.
+    void begin(server_conn* rec, ref_ptr<stream> st) {
+        rec_ = rec;
+        if (conn_ == nullptr) {
+            conn_ = new conn(std::move(st));
+            conn_->answer_bad_heads(true);
+        } else {
+            conn_->attach(std::move(st));
+        }
+        read_next(srv_->head_timeout_.load(std::memory_order_relaxed));
     }
 
-    void read_next() {
+    // stop(): ends the current request by closing the connection.
+    void close() { conn_->close(); }
+
+  private:
+    friend class nnghttp::http::server;
+
+    static void rx_cb(void* arg) { static_cast<session*>(arg)->on_head(); }
+    static void body_cb(void* arg) { static_cast<session*>(arg)->on_body(); }
+    static void cb_done(void* arg) { static_cast<session*>(arg)->on_handler_done(); }
+    static void tx_cb(void* arg) { static_cast<session*>(arg)->on_sent(); }
+
+    void read_next(nng_duration timeout) {
         req_.reset();
         res_.reset();
         delete std::exchange(user_res_, nullptr);
@@ -69,20 +117,16 @@ class server_conn final : public ref_counted {
         chunked_ = false;
         head_ = false;
         close_after_ = false;
-        rx_.set_timeout(srv_->head_timeout);
+        close_file();
+        rx_.set_timeout(timeout);
         conn_->read_req(req_, &rx_);
     }
 
-    void finish() {
-        conn_->close();
-        srv_->conn_done(this);
-        release();
-    }
-
-    static void rx_cb(void* arg) { static_cast<server_conn*>(arg)->on_head(); }
-    static void body_cb(void* arg) { static_cast<server_conn*>(arg)->on_body(); }
-    static void cb_done(void* arg) { static_cast<server_conn*>(arg)->on_handler_done(); }
-    static void tx_cb(void* arg) { static_cast<server_conn*>(arg)->on_sent(); }
+    // The connection ends: closed, unless a handler hijacked it.
+    void finish();
+    // Between requests with nothing buffered: the connection waits without
+    // this session.
+    void park();
 
     void on_head() {
         int rv = rx_.result();
@@ -99,27 +143,30 @@ class server_conn final : public ref_counted {
             return;
         }
         const char* version = req_.version();
+        bool http10 = std::strcmp(version, "HTTP/1.0") == 0;
         const char* connection = req_.get_header("Connection");
-        bool keep_alive_asked = connection != nullptr && has_token(connection, "keep-alive");
-        if (std::strcmp(version, "HTTP/1.0") == 0) {
-            close_after_ = !keep_alive_asked;
+        if (http10) {
+            close_after_ = connection == nullptr || !has_token(connection, "keep-alive");
         }
         if (connection != nullptr && has_token(connection, "close")) {
             close_after_ = true;
         }
         head_ = std::strcmp(req_.method(), "HEAD") == 0;
 
-        if (std::strcmp(version, "HTTP/1.1") == 0 && req_.get_header("Host") == nullptr) {
+        if (!http10 && req_.get_header("Host") == nullptr) {
             respond_error(400);
             return;
         }
-        std::string path;
-        if (!canonical_path(req_.uri(), path)) {
+        if (!canonical_path(req_.uri(), path_)) {
             respond_error(400);
             return;
         }
-        auto routes = srv_->routes();
-        match_result m = routes->match(path, req_.method(), req_.get_header("Host"));
+        std::uint64_t gen = srv_->routes_gen();
+        if (gen != routes_gen_) {
+            routes_ = srv_->routes();
+            routes_gen_ = gen;
+        }
+        match_result m = routes_->match(path_, req_.method(), req_.get_header("Host"));
         if (m.status == match_status::not_found) {
             respond_error(404);
             return;
@@ -130,15 +177,36 @@ class server_conn final : public ref_counted {
             return;
         }
         handler_ = ref_ptr<handler>(const_cast<handler*>(static_cast<const handler*>(m.target)));
-        path_ = std::move(path);
 
         body_kind bk = conn_->last_body_kind();
-        if (bk == body_kind::chunked) {
-            if (!handler_->wants_body()) {
-                close_after_ = true; // the body is not read: the stream cannot go on
-                dispatch();
-                return;
+        std::int64_t cl = bk == body_kind::length ? conn_->last_content_length() : 0;
+        if (bk != body_kind::chunked && cl <= 0) {
+            dispatch();
+            return;
+        }
+        if (!handler_->wants_body()) {
+            close_after_ = true; // the body is not read: the stream cannot go on
+            dispatch();
+            return;
+        }
+        if (cl > 0 && static_cast<std::uint64_t>(cl) > handler_->max_body()) {
+            close_after_ = true; // and the body is not parsed as a request
+            respond_error(413);
+            return;
+        }
+        // RFC 9110 10.1.1: a client that sent "Expect: 100-continue" waits
+        // for this before sending the body (HTTP/1.0 clients never do).
+        if (!http10) {
+            if (const char* expect = req_.get_header("Expect");
+                expect != nullptr && has_token(expect, "100-continue")) {
+                static constexpr char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+                nng_iov iov{const_cast<char*>(cont), sizeof cont - 1};
+                (void)aux_.set_iov(1, &iov);
+                conn_->write_all(&aux_); // queued before the response
             }
+        }
+        body_.set_timeout(srv_->body_timeout_.load(std::memory_order_relaxed));
+        if (bk == body_kind::chunked) {
             chunked_ = true;
             chunks_.reset();
             cbody_.clear();
@@ -146,30 +214,16 @@ class server_conn final : public ref_counted {
             read_chunks();
             return;
         }
-        std::int64_t cl = bk == body_kind::length ? conn_->last_content_length() : 0;
-        if (cl > 0) {
-            if (!handler_->wants_body()) {
-                close_after_ = true; // the body is not read: the stream cannot go on
-            } else if (static_cast<std::uint64_t>(cl) > handler_->max_body()) {
-                close_after_ = true; // and not parsed as the next request
-                respond_error(413);
-                return;
-            } else {
-                body_buf_.reset(new (std::nothrow) char[static_cast<std::size_t>(cl)]);
-                if (!body_buf_) {
-                    close_after_ = true;
-                    respond_error(500);
-                    return;
-                }
-                body_len_ = static_cast<std::size_t>(cl);
-                nng_iov iov{body_buf_.get(), body_len_};
-                (void)body_.set_iov(1, &iov);
-                body_.set_timeout(srv_->head_timeout);
-                conn_->read_all(&body_);
-                return;
-            }
+        body_buf_.reset(new (std::nothrow) char[static_cast<std::size_t>(cl)]);
+        if (!body_buf_) {
+            close_after_ = true;
+            respond_error(500);
+            return;
         }
-        dispatch();
+        body_len_ = static_cast<std::size_t>(cl);
+        nng_iov iov{body_buf_.get(), body_len_};
+        (void)body_.set_iov(1, &iov);
+        conn_->read_all(&body_);
     }
 
     // A chunked body: raw reads into a scratch buffer, decoded as they come.
@@ -183,7 +237,6 @@ class server_conn final : public ref_counted {
         }
         nng_iov iov{scratch_.get(), scratch_size};
         (void)body_.set_iov(1, &iov);
-        body_.set_timeout(srv_->head_timeout);
         conn_->read(&body_);
     }
 
@@ -278,7 +331,7 @@ class server_conn final : public ref_counted {
             return;
         }
         case handler::kind::file:
-            serve_file(h.resource(), h.content_type());
+            serve_file(h.resource().c_str(), h.content_type());
             return;
         case handler::kind::directory:
             serve_directory(h);
@@ -286,22 +339,91 @@ class server_conn final : public ref_counted {
         }
     }
 
-    // The file is read whole into the response for now; streaming with
-    // sendfile (and conditional/range requests) is the next step.
-    void serve_file(const std::string& file, const std::string& ctype) {
-        std::ifstream f(file, std::ios::binary);
-        if (!f) {
+    // A regular file, streamed with sendfile(2) after its head; answers
+    // conditional (304) and single-range (206/416) requests as nginx does.
+    void serve_file(const char* file, const std::string& ctype) {
+        int fd = ::open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0) {
             respond_error(errno == EACCES ? 403 : 404);
             return;
         }
-        std::ostringstream ss;
-        ss << f.rdbuf();
-        std::string data = std::move(ss).str();
-        res_.set_status(200);
+        struct stat st {};
+        if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+            ::close(fd);
+            respond_error(404);
+            return;
+        }
+        fd_ = fd;
+        auto size = static_cast<std::uint64_t>(st.st_size);
+        std::int64_t mtime_ns =
+            static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+        std::string etag = file_etag(size, mtime_ns, static_cast<std::uint64_t>(st.st_ino));
+        get_conditions c;
+        auto field = [this](const char* name) -> std::optional<std::string_view> {
+            const char* v = req_.get_header(name);
+            return v != nullptr ? std::optional<std::string_view>(v) : std::nullopt;
+        };
+        c.if_none_match = field("If-None-Match");
+        c.if_modified_since = field("If-Modified-Since");
+        bool get_or_head = head_ || std::strcmp(req_.method(), "GET") == 0;
+        if (get_or_head) {
+            c.range = field("Range");
+            c.if_range = field("If-Range");
+        }
+        c.head = head_;
+        file_validators v{etag, st.st_mtim.tv_sec, size};
+        get_outcome out = get_or_head ? evaluate_get(c, v) : get_outcome{};
+
+        char date[http_date_size];
+        res_.set_status(static_cast<std::uint16_t>(out.status));
+        if (out.status == 416) {
+            char cr[content_range_max];
+            res_.headers().set("Content-Range", format_content_range(out.range, size, cr));
+            srv_->res_error(res_);
+            close_file();
+            send(res_);
+            return;
+        }
+        res_.headers().set("Last-Modified", format_http_date(st.st_mtim.tv_sec, date));
+        res_.headers().set("ETag", etag);
+        if (out.status == 304) {
+            close_file();
+            send(res_, false);
+            return;
+        }
         res_.headers().set("Content-Type",
                            ctype.empty() ? std::string(mime_type_for(file)) : ctype);
-        res_.copy_data(data.data(), data.size());
-        send(res_);
+        res_.headers().set("Accept-Ranges", "bytes");
+        file_.fd = fd_;
+        file_.offset = 0;
+        file_.length = size;
+        if (out.status == 206) {
+            char cr[content_range_max];
+            res_.headers().set("Content-Range", format_content_range(out.range, size, cr));
+            file_.offset = out.range.first;
+            file_.length = out.range.length();
+        }
+        char len[24];
+        auto r = std::to_chars(len, len + sizeof len, file_.length);
+        res_.headers().set("Content-Length", std::string_view(len, static_cast<std::size_t>(r.ptr - len)));
+        if (head_ || file_.length == 0) {
+            close_file();
+            send(res_);
+            return;
+        }
+        // Head first (aux_, no callback), then the file with tx_: writes
+        // complete in order, and a failed head fails the file write too.
+        stamp(res_);
+        conn_->write_res(res_, &aux_);
+        tx_.set_timeout(srv_->send_timeout_.load(std::memory_order_relaxed));
+        conn_->write_file(file_, &tx_);
+    }
+
+    void close_file() {
+        if (fd_ >= 0) {
+            ::close(fd_);
+            fd_ = -1;
+        }
     }
 
     // The request path below the handler's, under the handler's root
@@ -341,10 +463,6 @@ class server_conn final : public ref_counted {
             respond_error(404);
             return;
         }
-        if (::stat(real, &st) != 0 || !S_ISREG(st.st_mode)) {
-            respond_error(404);
-            return;
-        }
         serve_file(real, "");
     }
 
@@ -370,10 +488,12 @@ class server_conn final : public ref_counted {
         send(res_);
     }
 
-    // Adds the headers every response carries, then writes it.
-    void send(response& r) {
-        if (r.get_header("Content-Length") == nullptr) {
-            r.headers().set("Content-Length", std::to_string(r.body().size()));
+    // The headers every response carries.
+    void stamp(response& r, bool with_length = true) {
+        if (with_length && r.get_header("Content-Length") == nullptr) {
+            char len[24];
+            auto e = std::to_chars(len, len + sizeof len, r.body().size());
+            r.headers().set("Content-Length", std::string_view(len, static_cast<std::size_t>(e.ptr - len)));
         }
         r.headers().set("Date", http_date_now());
         if (r.get_header("Server") == nullptr) {
@@ -384,53 +504,49 @@ class server_conn final : public ref_counted {
         } else if (std::strcmp(req_.version(), "HTTP/1.0") == 0) {
             r.headers().set("Connection", "keep-alive");
         }
+    }
+
+    // Adds the common headers, then writes the whole response.
+    void send(response& r, bool with_length = true) {
+        stamp(r, with_length);
         if (head_) {
             r.body().borrow(nullptr, 0); // the head only; Content-Length stays
         }
+        tx_.set_timeout(srv_->send_timeout_.load(std::memory_order_relaxed));
         conn_->write_res(r, &tx_);
     }
 
     void on_sent() {
+        close_file();
         if (tx_.result() != 0 || close_after_) {
             finish();
             return;
         }
-        read_next();
-    }
-
-    static bool has_token(const char* list, std::string_view token) {
-        std::string_view s(list);
-        while (!s.empty()) {
-            auto comma = s.find(',');
-            std::string_view item = s.substr(0, comma);
-            while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) {
-                item.remove_prefix(1);
-            }
-            while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) {
-                item.remove_suffix(1);
-            }
-            if (iequals(item, token)) {
-                return true;
-            }
-            if (comma == std::string_view::npos) {
-                break;
-            }
-            s.remove_prefix(comma + 1);
+        if (conn_->buffered() > 0) {
+            // Pipelined: the next head is (partly) here already.
+            read_next(srv_->head_timeout_.load(std::memory_order_relaxed));
+            return;
         }
-        return false;
+        park();
     }
 
     server* srv_;
+    server_conn* rec_ = nullptr;
     conn* conn_ = nullptr;
     request req_;
     response res_;
     response* user_res_ = nullptr;
     ref_ptr<handler> handler_;
+    std::shared_ptr<const router> routes_;
+    std::uint64_t routes_gen_ = 0;
     std::string path_;
     std::unique_ptr<char[]> body_buf_;
     std::size_t body_len_ = 0;
     bool head_ = false;
     bool close_after_ = false;
+    // A file being sent.
+    int fd_ = -1;
+    file_span file_;
     // Chunked request bodies.
     static constexpr std::size_t scratch_size = 16 * 1024;
     bool chunked_ = false;
@@ -439,7 +555,214 @@ class server_conn final : public ref_counted {
     std::string cpend_; // received, not yet decoded
     std::unique_ptr<char[]> scratch_;
     aio rx_, body_, cb_, tx_;
+    aio aux_; // 100 Continue, a file's head: no callback, ordered by the conn
 };
+
+// ---- connections: parking, waking, ending ----
+
+namespace {
+
+// Frees a session later, on a loop: it may be inside one of its own aios'
+// callbacks now, which its destructor would wait for.
+void dispose(session* s) {
+    asio::post(executor::global().next().context(), [s] { delete s; });
+}
+
+session* take_session(server& srv, server::slot& sl) {
+    {
+        std::lock_guard lk(sl.mtx);
+        if (!sl.pool.empty()) {
+            session* s = sl.pool.back();
+            sl.pool.pop_back();
+            return s;
+        }
+    }
+    return new session(srv);
+}
+
+void return_session(server::slot& sl, session* s) {
+    {
+        std::lock_guard lk(sl.mtx);
+        if (sl.pool.size() < session_pool_max) {
+            sl.pool.push_back(s);
+            return;
+        }
+    }
+    dispose(s);
+}
+
+// Removes rec from its slot for good and frees it.
+void drop_record(server_conn* rec) {
+    server* srv = rec->srv;
+    {
+        std::lock_guard lk(rec->home->mtx);
+        rec->home->all.remove(rec);
+        if (rec->parked) {
+            rec->home->idle.remove(rec);
+            rec->parked = false;
+        }
+    }
+    delete rec;
+    srv->conn_closed();
+    srv->release();
+}
+
+void arm_sweep(server& srv, server::slot& sl); // with sl.mtx held
+
+// The parked stream is readable (or closed): wake the connection.
+void on_ready(void* arg, bool readable) {
+    auto* rec = static_cast<server_conn*>(arg);
+    server::slot& sl = *rec->home;
+    bool go;
+    {
+        std::lock_guard lk(sl.mtx);
+        if (rec->parked) {
+            sl.idle.remove(rec);
+            rec->parked = false;
+        }
+        go = readable && !rec->closing;
+    }
+    auto st = ref_ptr<stream>::adopt(std::exchange(rec->parked_stream, nullptr));
+    if (!go) {
+        st->close();
+        drop_record(rec);
+        return;
+    }
+    session* s = take_session(*rec->srv, sl);
+    bool stopped;
+    {
+        std::lock_guard lk(sl.mtx);
+        rec->active = s;
+        stopped = rec->closing; // stop() ran between the two locks
+    }
+    s->begin(rec, std::move(st));
+    if (stopped) {
+        s->close();
+    }
+}
+
+// Parks rec with st: waits for bytes without a session.
+void park_record(server_conn* rec, ref_ptr<stream> st, nng_duration timeout) {
+    server::slot& sl = *rec->home;
+    stream* raw = st.get();
+    bool stopped;
+    {
+        std::lock_guard lk(sl.mtx);
+        rec->active = nullptr;
+        rec->parked_stream = st.detach();
+        stopped = rec->closing;
+        if (!stopped) {
+            rec->parked = true;
+            rec->deadline = deadline_after(timeout);
+            sl.idle.push_back(rec);
+            arm_sweep(*rec->srv, sl);
+        }
+    }
+    if (stopped || !raw->wait_readable(&on_ready, rec)) {
+        // Closed meanwhile (or no such wait: only socket streams reach here).
+        on_ready(rec, false);
+    }
+}
+
+void sweep_cb(server* srv, server::slot* sl) {
+    std::vector<stream*> expired;
+    {
+        std::lock_guard lk(sl->mtx);
+        sl->sweep_armed = false;
+        // Oldest first: stop at the first that has time left.  (Deadlines
+        // grow along the list unless the limits changed; one that does not
+        // is swept a little late.)
+        time_ms now = clock_ms();
+        for (server_conn* c = sl->idle.head; c != nullptr; c = c->pnext) {
+            if (c->closing) {
+                continue;
+            }
+            if (c->deadline > now) {
+                break;
+            }
+            c->closing = true;
+            c->parked_stream->add_ref();
+            expired.push_back(c->parked_stream);
+        }
+        arm_sweep(*srv, *sl);
+    }
+    // Closing wakes each one's wait with "closed": on_ready frees it.
+    for (stream* st : expired) {
+        st->close();
+        st->release();
+    }
+    srv->release(); // the timer's reference
+}
+
+// With sl.mtx held: makes sure the sweep runs by the earliest deadline.
+void arm_sweep(server& srv, server::slot& sl) {
+    if (sl.sweep_armed) {
+        return;
+    }
+    time_ms first = time_never;
+    for (server_conn* c = sl.idle.head; c != nullptr; c = c->pnext) {
+        if (!c->closing && c->deadline != time_never) {
+            first = c->deadline; // the oldest (see sweep_cb)
+            break;
+        }
+    }
+    if (first == time_never) {
+        return;
+    }
+    if (!sl.sweep) {
+        sl.sweep = std::make_unique<asio::steady_timer>(executor::global().at(sl.index).context());
+    }
+    time_ms now = clock_ms();
+    // A little late, so that one run sweeps several connections.
+    auto wait = std::chrono::milliseconds(first > now ? first - now + 10 : 10);
+    sl.sweep->expires_after(wait);
+    sl.sweep_armed = true;
+    srv.add_ref();
+    server* sp = &srv;
+    server::slot* slp = &sl;
+    sl.sweep->async_wait([sp, slp](const asio::error_code&) { sweep_cb(sp, slp); });
+}
+
+} // namespace
+
+void session::park() {
+    server_conn* rec = std::exchange(rec_, nullptr);
+    nng_duration idle = srv_->idle_timeout_.load(std::memory_order_relaxed);
+    ref_ptr<stream> st = conn_->underlying().home() != nullptr ? conn_->detach() : ref_ptr<stream>();
+    if (!st) {
+        // This stream cannot wait without a read: read the next head with
+        // the idle timeout covering the wait.
+        rec_ = rec;
+        read_next(idle);
+        return;
+    }
+    req_.reset();
+    res_.reset();
+    delete std::exchange(user_res_, nullptr);
+    handler_ = {};
+    return_session(*rec->home, this);
+    park_record(rec, std::move(st), idle);
+}
+
+void session::finish() {
+    server_conn* rec = std::exchange(rec_, nullptr);
+    if (conn_->hijacked()) {
+        conn_->release(); // the hijacker has its own reference
+    } else {
+        conn_->close();
+        conn_->release();
+    }
+    conn_ = nullptr;
+    req_.reset();
+    res_.reset();
+    delete std::exchange(user_res_, nullptr);
+    handler_ = {};
+    close_file();
+    // Pool first: dropping the record may drop the last reference to the
+    // server, whose slots hold the pool.
+    return_session(*rec->home, this);
+    drop_record(rec);
+}
 
 // ---- the registry of held servers ----
 
@@ -483,12 +806,23 @@ server::server(std::string key, std::string listen_url)
     : key_(std::move(key)), listen_url_(std::move(listen_url)), routes_(std::make_shared<router>()),
       accept_aio_(&server::accept_cb, this) {
     accept_aio_.set_timeout(NNG_DURATION_INFINITE);
+    nslots_ = executor::global().loop_count();
+    slots_ = std::make_unique<slot[]>(nslots_);
+    for (unsigned i = 0; i < nslots_; i++) {
+        slots_[i].index = i;
+    }
 }
 
 server::~server() {
     accept_aio_.stop();
     for (handler* h : handlers_) {
         h->release();
+    }
+    // Every connection is gone (each held a reference); the pools remain.
+    for (unsigned i = 0; i < nslots_; i++) {
+        for (session* s : slots_[i].pool) {
+            delete s;
+        }
     }
 }
 
@@ -520,6 +854,24 @@ std::shared_ptr<const router> server::routes() const {
     return routes_;
 }
 
+void server::set_limits(const server_limits& l) {
+    head_timeout_.store(l.head_timeout, std::memory_order_relaxed);
+    idle_timeout_.store(l.idle_timeout, std::memory_order_relaxed);
+    body_timeout_.store(l.body_timeout, std::memory_order_relaxed);
+    send_timeout_.store(l.send_timeout, std::memory_order_relaxed);
+    max_connections_.store(l.max_connections, std::memory_order_relaxed);
+}
+
+server_limits server::limits() const {
+    server_limits l;
+    l.head_timeout = head_timeout_.load(std::memory_order_relaxed);
+    l.idle_timeout = idle_timeout_.load(std::memory_order_relaxed);
+    l.body_timeout = body_timeout_.load(std::memory_order_relaxed);
+    l.send_timeout = send_timeout_.load(std::memory_order_relaxed);
+    l.max_connections = max_connections_.load(std::memory_order_relaxed);
+    return l;
+}
+
 int server::start() {
     std::lock_guard lk(mtx_);
     if (starts_++ > 0) {
@@ -546,17 +898,12 @@ int server::start() {
 
 void server::stop() {
     stream_listener* l = nullptr;
-    std::set<server_conn*> conns;
     {
         std::lock_guard lk(mtx_);
         if (starts_ == 0 || --starts_ > 0) {
             return;
         }
         l = std::exchange(listener_, nullptr);
-        conns = conns_;
-        for (server_conn* c : conns) {
-            c->add_ref();
-        }
     }
     if (l != nullptr) {
         l->close(); // the pending accept fails; with listener_ gone it stops
@@ -565,31 +912,79 @@ void server::stop() {
     if (l != nullptr) {
         l->release();
     }
-    for (server_conn* c : conns) {
-        c->close();
-        c->release();
+    // Close every connection.  Nothing here completes in place (closing
+    // posts the callbacks), so the slot locks can be held.
+    for (unsigned i = 0; i < nslots_; i++) {
+        slot& sl = slots_[i];
+        std::lock_guard lk(sl.mtx);
+        for (server_conn* c = sl.all.head; c != nullptr; c = c->next) {
+            c->closing = true;
+            if (c->parked) {
+                c->parked_stream->close();
+            } else if (c->active != nullptr) {
+                c->active->close();
+            }
+        }
+        if (sl.sweep_armed) {
+            sl.sweep->cancel();
+        }
     }
 }
+
+namespace {
+
+// Past max_connections: a short 503, then the connection closes.
+class rejecter {
+  public:
+    explicit rejecter(stream* st) : st_(ref_ptr<stream>::adopt(st)), aio_(&rejecter::done, this) {
+        aio_.set_timeout(1000);
+        nng_iov iov{const_cast<char*>(text), sizeof text - 1};
+        (void)aio_.set_iov(1, &iov);
+        st_->send(&aio_);
+    }
+
+  private:
+    static constexpr char text[] = "HTTP/1.1 503 Service Unavailable\r\n"
+                                   "Content-Length: 0\r\n"
+                                   "Connection: close\r\n"
+                                   "Retry-After: 1\r\n\r\n";
+    static void done(void* arg) {
+        auto* r = static_cast<rejecter*>(arg);
+        r->st_->close();
+        asio::post(executor::global().next().context(), [r] { delete r; });
+    }
+    ref_ptr<stream> st_;
+    aio aio_;
+};
+
+} // namespace
 
 void server::accept_cb(void* arg) {
     auto* s = static_cast<server*>(arg);
     int rv = s->accept_aio_.result();
-    std::lock_guard lk(s->mtx_);
     if (rv == 0) {
         auto* st = static_cast<stream*>(s->accept_aio_.output(0));
-        auto* c = new server_conn(*s, st);
-        s->conns_.insert(c);
-        c->start();
+        std::size_t max = s->max_connections_.load(std::memory_order_relaxed);
+        if (s->nconns_.fetch_add(1, std::memory_order_relaxed) >= max) {
+            s->nconns_.fetch_sub(1, std::memory_order_relaxed);
+            new rejecter(st);
+        } else {
+            auto* rec = new server_conn;
+            rec->srv = s;
+            rec->home = &slot_for(s->slots_.get(), s->nslots_, *st);
+            s->add_ref(); // the connection's
+            {
+                std::lock_guard lk(rec->home->mtx);
+                rec->home->all.push_back(rec);
+            }
+            // A new connection must send its first request head in time.
+            park_record(rec, ref_ptr<stream>::adopt(st),
+                        s->head_timeout_.load(std::memory_order_relaxed));
+        }
     }
+    std::lock_guard lk(s->mtx_);
     if (s->listener_ != nullptr && rv != NNG_ECLOSED && rv != NNG_ECANCELED) {
         s->listener_->accept(&s->accept_aio_);
-    }
-}
-
-void server::conn_done(server_conn* c) {
-    std::lock_guard lk(mtx_);
-    if (conns_.erase(c) > 0) {
-        c->release();
     }
 }
 
@@ -606,6 +1001,7 @@ int server::add_handler(handler& h) {
     h.add_ref(); // the server's, until del_handler or the server goes
     handlers_.insert(&h);
     routes_ = std::move(next);
+    routes_gen_.fetch_add(1, std::memory_order_acq_rel);
     return 0;
 }
 
@@ -617,6 +1013,7 @@ int server::del_handler(handler& h) {
     auto next = std::make_shared<router>(*routes_);
     next->remove(&h);
     routes_ = std::move(next);
+    routes_gen_.fetch_add(1, std::memory_order_acq_rel);
     h.release();
     return 0;
 }

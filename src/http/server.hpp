@@ -5,12 +5,12 @@
 //   the handler's limit) -> run the handler -> write the response -> again
 //   (keep-alive) or close.
 //
-// Status of this code (first cut, see docs/design/server-plan.md): custom,
-// static and redirect handlers; keep-alive, HTTP/1.0, Connection: close,
-// HEAD, 400/404/405 (with Allow)/413/414/431/501/505 on bad input, a head
-// timeout, chunked request bodies.  Not yet: file streaming (files are read
-// whole), Expect: 100-continue, idle/connection limits, hijack hand-over
-// details, TLS.
+// Idle connections are parked: between requests a connection keeps only
+// its stream and a small record, and waits for readability without an aio;
+// the heavy per-request state (a "session": conn, parser, buffers, aios)
+// goes back to a per-loop pool and is taken again when bytes arrive.  Each
+// event loop has its own slot (lock, lists, pool, idle sweep timer), so no
+// lock is shared by all connections.  See server.cpp for the life cycle.
 #pragma once
 
 #include "core/aio.hpp"
@@ -19,6 +19,7 @@
 #include "http/router.hpp"
 #include "stream/stream.hpp"
 
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -31,6 +32,22 @@ namespace nnghttp::http {
 
 class server_conn;
 class response;
+
+// What the server allows each client, so that one slow, idle or hostile
+// client cannot hold on to resources other clients need.  Durations are in
+// milliseconds; NNG_DURATION_INFINITE (-1) disables a timeout.
+struct server_limits {
+    // From the first byte of a request head to its end (slowloris).
+    nng_duration head_timeout = 30000;
+    // A keep-alive connection waiting for the first byte of its next request.
+    nng_duration idle_timeout = 60000;
+    // Receiving a request body: the whole of it.
+    nng_duration body_timeout = 60000;
+    // Sending one response: the whole of it (a client that stops reading).
+    nng_duration send_timeout = 60000;
+    // Connections open at once; past it new ones get 503 and are closed.
+    std::size_t max_connections = 16384;
+};
 
 class server final : public ref_counted {
   public:
@@ -49,31 +66,50 @@ class server final : public ref_counted {
     // one is set.
     void res_error(response& res);
 
-    // Settings (C++ API).
-    nng_duration head_timeout = 30000; // ms to receive a whole request head
+    // Limits (C++ API).  Settable at any time; each takes effect at the
+    // next point a connection consults it.
+    void set_limits(const server_limits& l);
+    server_limits limits() const;
 
-    // For connections.
+    // Connections open now (active or idle).
+    std::size_t connections() const noexcept { return nconns_.load(std::memory_order_relaxed); }
+
+    // ---- for the connection machinery (server.cpp) ----
+    struct slot;
+    // The route table and its generation: a connection keeps the table it
+    // has until the generation moves (one relaxed atomic load per request).
+    std::uint64_t routes_gen() const noexcept { return routes_gen_.load(std::memory_order_acquire); }
     std::shared_ptr<const router> routes() const;
-    void conn_done(server_conn* c);
+    void conn_closed() noexcept { nconns_.fetch_sub(1, std::memory_order_relaxed); }
 
   private:
     friend void server_release(server* s);
+    friend class session;
     explicit server(std::string key, std::string listen_url);
     ~server() override;
     void destroy() noexcept override;
     static void accept_cb(void* arg);
-    void close_all();
 
     std::string key_;
     std::string listen_url_;
     mutable std::mutex mtx_;
     std::shared_ptr<const router> routes_;
+    std::atomic<std::uint64_t> routes_gen_{1};
     std::set<handler*> handlers_;
     std::map<std::uint16_t, std::string> error_pages_;
     stream_listener* listener_ = nullptr;
     unsigned starts_ = 0;
     aio accept_aio_;
-    std::set<server_conn*> conns_;
+    std::atomic<std::size_t> nconns_{0};
+    // Limits, each read without a lock.
+    std::atomic<nng_duration> head_timeout_{30000};
+    std::atomic<nng_duration> idle_timeout_{60000};
+    std::atomic<nng_duration> body_timeout_{60000};
+    std::atomic<nng_duration> send_timeout_{60000};
+    std::atomic<std::size_t> max_connections_{16384};
+    // One per event loop: the connections whose streams live there.
+    std::unique_ptr<slot[]> slots_;
+    unsigned nslots_ = 0;
 };
 
 // nng_http_server_release: drops one hold; the last one stops the server.

@@ -10,20 +10,49 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
+#include <sys/sendfile.h>
 #include <sys/uio.h>
 
 namespace nnghttp {
 
 socket_stream::socket_stream(asio::io_context& ctx, int fd, kind k, const nng_sockaddr* path_addr)
-    : desc_(ctx, fd), fd_(fd), kind_(k) {
+    : ctx_(ctx), desc_(ctx, fd), fd_(fd), kind_(k) {
     if (path_addr != nullptr) {
-        path_addr_ = *path_addr;
+        path_addr_ = std::make_unique<nng_sockaddr>(*path_addr);
     }
 }
 
-void socket_stream::send(aio* a) { start(a, wr_); }
+void socket_stream::send(aio* a) {
+    a->prov_tag = 0;
+    start(a, wr_);
+}
 
 void socket_stream::recv(aio* a) { start(a, rd_); }
+
+// A queued send whose prov_ptr is a file_span: pump() calls sendfile(2) for
+// it instead of sendmsg.
+void socket_stream::send_file(aio* a, const file_span& f) {
+    a->prov_tag = 1;
+    a->prov_ptr = const_cast<file_span*>(&f);
+    start(a, wr_);
+}
+
+bool socket_stream::wait_readable(ready_fn fn, void* arg) {
+    std::lock_guard lk(mtx_);
+    if (closed_) {
+        return false;
+    }
+    desc_.async_wait(asio::posix::descriptor_base::wait_read,
+                     [self = ref_ptr<socket_stream>(this), fn, arg](const asio::error_code& ec) {
+                         bool closed;
+                         {
+                             std::lock_guard lk2(self->mtx_);
+                             closed = self->closed_;
+                         }
+                         fn(arg, !closed && !is_aborted(ec));
+                     });
+    return true;
+}
 
 void socket_stream::start(aio* a, direction& d) {
     if (!a->begin()) {
@@ -64,7 +93,16 @@ void socket_stream::pump(direction& d, aio_queue& done) {
             }
         }
         ssize_t r;
-        if (d.is_send) {
+        if (d.is_send && a->prov_tag == 1) {
+            auto* f = static_cast<file_span*>(a->prov_ptr);
+            auto off = static_cast<off_t>(f->offset);
+            std::size_t want = f->length > (1u << 30) ? (1u << 30) : static_cast<std::size_t>(f->length);
+            r = ::sendfile(fd_, f->fd, &off, want);
+            if (r == 0 && want > 0) {
+                r = -1; // the file is shorter than it was: nothing more will come
+                errno = EIO;
+            }
+        } else if (d.is_send) {
             msghdr hdr{};
             hdr.msg_iov = v.data();
             hdr.msg_iovlen = static_cast<std::size_t>(n);
@@ -233,8 +271,8 @@ std::span<const option<socket_stream>> socket_stream::options(kind k) {
          [](s& x, const opt_in& i) { return set_flag(x.fd_, SOL_SOCKET, SO_KEEPALIVE, i); }},
     };
     static constexpr option<s> ipc_opts[] = {
-        {NNG_OPT_LOCADDR, [](s& x, const opt_out& o) { return copy_out(x.path_addr_, o); }, nullptr},
-        {NNG_OPT_REMADDR, [](s& x, const opt_out& o) { return copy_out(x.path_addr_, o); }, nullptr},
+        {NNG_OPT_LOCADDR, [](s& x, const opt_out& o) { return copy_out(*x.path_addr_, o); }, nullptr},
+        {NNG_OPT_REMADDR, [](s& x, const opt_out& o) { return copy_out(*x.path_addr_, o); }, nullptr},
         {NNG_OPT_IPC_PEER_PID, [](s& x, const opt_out& o) { return get_cred(x.fd_, cred::pid, o); },
          nullptr},
         {NNG_OPT_IPC_PEER_UID, [](s& x, const opt_out& o) { return get_cred(x.fd_, cred::uid, o); },

@@ -20,9 +20,21 @@
 #include "core/ref_counted.hpp"
 #include "stream/options.hpp"
 
+#include <cstdint>
 #include <string_view>
 
+namespace asio {
+class io_context;
+}
+
 namespace nnghttp {
+
+// A part of an open file, for stream::send_file.
+struct file_span {
+    int fd = -1;
+    std::uint64_t offset = 0;
+    std::uint64_t length = 0;
+};
 
 class stream : public ref_counted {
 public:
@@ -31,6 +43,32 @@ public:
     virtual void close() = 0;
     virtual int get(std::string_view name, const opt_out& out) = 0;
     virtual int set(std::string_view name, const opt_in& in) = 0;
+
+    // Sends bytes of a file, queued with send() in order; completes like
+    // send (at least one byte, count in the aio).  f must stay valid until
+    // completion.  Streams that cannot (the default) fail with NNG_ENOTSUP.
+    virtual void send_file(aio* a, const file_span& f) {
+        (void)f;
+        if (a->begin()) {
+            a->set_outcome(NNG_ENOTSUP, 0);
+            a->complete(false);
+        }
+    }
+
+    // For a server between requests: calls fn(arg, readable) once, on the
+    // stream's event loop, when bytes can be read (readable = true) or the
+    // stream is closed (false).  Nothing is consumed, and no aio is used,
+    // so an idle connection costs little.  At most one wait at a time, and
+    // no recv pending.  Returns false if the stream cannot do this (the
+    // caller then reads as usual).
+    using ready_fn = void (*)(void* arg, bool readable);
+    // The event loop context the stream's completions run on, if it has one.
+    virtual asio::io_context* home() noexcept { return nullptr; }
+    virtual bool wait_readable(ready_fn fn, void* arg) {
+        (void)fn;
+        (void)arg;
+        return false;
+    }
 };
 
 class stream_dialer : public ref_counted {
