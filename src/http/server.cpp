@@ -86,8 +86,9 @@ class session {
         delete user_res_;
     }
 
-    // Serves the connection rec, whose stream has bytes to read.
-    void begin(server_conn* rec, ref_ptr<stream> st) {
+    // Takes the connection rec, whose stream has bytes to read (with rec's
+    // slot locked: stop() may look at conn_), ...
+    void attach(server_conn* rec, ref_ptr<stream> st) {
         rec_ = rec;
         if (conn_ == nullptr) {
             conn_ = new conn(std::move(st));
@@ -95,8 +96,9 @@ class session {
         } else {
             conn_->attach(std::move(st));
         }
-        read_next(srv_->head_timeout_.load(std::memory_order_relaxed));
     }
+    // ... then serves it (unlocked).
+    void begin() { read_next(srv_->head_timeout_.load(std::memory_order_relaxed)); }
 
     // stop(): ends the current request by closing the connection.
     void close() { conn_->close(); }
@@ -633,9 +635,10 @@ void on_ready(void* arg, bool readable) {
     {
         std::lock_guard lk(sl.mtx);
         rec->active = s;
+        s->attach(rec, std::move(st));
         stopped = rec->closing; // stop() ran between the two locks
     }
-    s->begin(rec, std::move(st));
+    s->begin();
     if (stopped) {
         s->close();
     }
@@ -726,16 +729,25 @@ void arm_sweep(server& srv, server::slot& sl) {
 } // namespace
 
 void session::park() {
-    server_conn* rec = std::exchange(rec_, nullptr);
+    server_conn* rec = rec_;
     nng_duration idle = srv_->idle_timeout_.load(std::memory_order_relaxed);
-    ref_ptr<stream> st = conn_->underlying().home() != nullptr ? conn_->detach() : ref_ptr<stream>();
+    ref_ptr<stream> st;
+    {
+        std::lock_guard lk(rec->home->mtx);
+        if (!rec->closing && conn_->underlying().home() != nullptr) {
+            st = conn_->detach();
+            if (st) {
+                rec->active = nullptr; // stop() no longer reaches this session
+            }
+        }
+    }
     if (!st) {
-        // This stream cannot wait without a read: read the next head with
-        // the idle timeout covering the wait.
-        rec_ = rec;
+        // This stream cannot wait without a read (or stop() is closing it):
+        // read the next head with the idle timeout covering the wait.
         read_next(idle);
         return;
     }
+    rec_ = nullptr;
     req_.reset();
     res_.reset();
     delete std::exchange(user_res_, nullptr);
@@ -746,6 +758,10 @@ void session::park() {
 
 void session::finish() {
     server_conn* rec = std::exchange(rec_, nullptr);
+    {
+        std::lock_guard lk(rec->home->mtx);
+        rec->active = nullptr; // stop() no longer reaches this session
+    }
     if (conn_->hijacked()) {
         conn_->release(); // the hijacker has its own reference
     } else {
