@@ -600,7 +600,7 @@ void drop_record(server_conn* rec) {
         std::lock_guard lk(rec->home->mtx);
         rec->home->all.remove(rec);
         if (rec->parked) {
-            rec->home->idle.remove(rec);
+            (rec->fresh ? rec->home->fresh : rec->home->idle).remove(rec);
             rec->parked = false;
         }
     }
@@ -619,7 +619,7 @@ void on_ready(void* arg, bool readable) {
     {
         std::lock_guard lk(sl.mtx);
         if (rec->parked) {
-            sl.idle.remove(rec);
+            (rec->fresh ? sl.fresh : sl.idle).remove(rec);
             rec->parked = false;
         }
         go = readable && !rec->closing;
@@ -644,8 +644,10 @@ void on_ready(void* arg, bool readable) {
     }
 }
 
-// Parks rec with st: waits for bytes without a session.
-void park_record(server_conn* rec, ref_ptr<stream> st, nng_duration timeout) {
+// Parks rec with st: waits for bytes without a session.  A connection
+// that has not sent a request yet waits at most head_timeout (fresh), one
+// between requests idle_timeout.
+void park_record(server_conn* rec, ref_ptr<stream> st, nng_duration timeout, bool fresh) {
     server::slot& sl = *rec->home;
     stream* raw = st.get();
     bool stopped;
@@ -656,8 +658,9 @@ void park_record(server_conn* rec, ref_ptr<stream> st, nng_duration timeout) {
         stopped = rec->closing;
         if (!stopped) {
             rec->parked = true;
+            rec->fresh = fresh;
             rec->deadline = deadline_after(timeout);
-            sl.idle.push_back(rec);
+            (fresh ? sl.fresh : sl.idle).push_back(rec);
             arm_sweep(*rec->srv, sl);
         }
     }
@@ -667,27 +670,47 @@ void park_record(server_conn* rec, ref_ptr<stream> st, nng_duration timeout) {
     }
 }
 
-void sweep_cb(server* srv, server::slot* sl) {
+// With sl.mtx held: the earliest deadline of a list, oldest first.  Within
+// a list the deadlines grow (one timeout for all) unless the limits were
+// changed meanwhile; then a connection may be closed a little late.
+template <typename List>
+time_ms first_deadline(const List& l) {
+    for (server_conn* c = l.head; c != nullptr; c = c->pnext) {
+        if (!c->closing) {
+            return c->deadline;
+        }
+    }
+    return time_never;
+}
+
+template <typename List>
+void collect_expired(List& l, time_ms now, std::vector<stream*>& out) {
+    for (server_conn* c = l.head; c != nullptr; c = c->pnext) {
+        if (c->closing) {
+            continue;
+        }
+        if (c->deadline > now) {
+            break;
+        }
+        c->closing = true;
+        c->parked_stream->add_ref();
+        out.push_back(c->parked_stream);
+    }
+}
+
+void sweep_cb(server* srv, server::slot* sl, std::uint64_t gen) {
     std::vector<stream*> expired;
     {
         std::lock_guard lk(sl->mtx);
-        sl->sweep_armed = false;
-        // Oldest first: stop at the first that has time left.  (Deadlines
-        // grow along the list unless the limits changed; one that does not
-        // is swept a little late.)
-        time_ms now = clock_ms();
-        for (server_conn* c = sl->idle.head; c != nullptr; c = c->pnext) {
-            if (c->closing) {
-                continue;
-            }
-            if (c->deadline > now) {
-                break;
-            }
-            c->closing = true;
-            c->parked_stream->add_ref();
-            expired.push_back(c->parked_stream);
+        // A wait replaced by an earlier one (gen moved on) only lets go of
+        // its reference: the current one sweeps.
+        if (gen == sl->sweep_gen) {
+            sl->sweep_armed = false;
+            time_ms now = clock_ms();
+            collect_expired(sl->fresh, now, expired);
+            collect_expired(sl->idle, now, expired);
+            arm_sweep(*srv, *sl);
         }
-        arm_sweep(*srv, *sl);
     }
     // Closing wakes each one's wait with "closed": on_ready frees it.
     for (stream* st : expired) {
@@ -699,17 +722,8 @@ void sweep_cb(server* srv, server::slot* sl) {
 
 // With sl.mtx held: makes sure the sweep runs by the earliest deadline.
 void arm_sweep(server& srv, server::slot& sl) {
-    if (sl.sweep_armed) {
-        return;
-    }
-    time_ms first = time_never;
-    for (server_conn* c = sl.idle.head; c != nullptr; c = c->pnext) {
-        if (!c->closing && c->deadline != time_never) {
-            first = c->deadline; // the oldest (see sweep_cb)
-            break;
-        }
-    }
-    if (first == time_never) {
+    time_ms first = std::min(first_deadline(sl.fresh), first_deadline(sl.idle));
+    if (first == time_never || (sl.sweep_armed && sl.sweep_at <= first + 10)) {
         return;
     }
     if (!sl.sweep) {
@@ -717,13 +731,15 @@ void arm_sweep(server& srv, server::slot& sl) {
     }
     time_ms now = clock_ms();
     // A little late, so that one run sweeps several connections.
-    auto wait = std::chrono::milliseconds(first > now ? first - now + 10 : 10);
-    sl.sweep->expires_after(wait);
+    time_ms at = std::max(first, now) + 10;
+    sl.sweep->expires_after(std::chrono::milliseconds(at - now)); // aborts a wait armed before
     sl.sweep_armed = true;
+    sl.sweep_at = at;
+    std::uint64_t gen = ++sl.sweep_gen;
     srv.add_ref();
     server* sp = &srv;
     server::slot* slp = &sl;
-    sl.sweep->async_wait([sp, slp](const asio::error_code&) { sweep_cb(sp, slp); });
+    sl.sweep->async_wait([sp, slp, gen](const asio::error_code&) { sweep_cb(sp, slp, gen); });
 }
 
 } // namespace
@@ -753,7 +769,7 @@ void session::park() {
     delete std::exchange(user_res_, nullptr);
     handler_ = {};
     return_session(*rec->home, this);
-    park_record(rec, std::move(st), idle);
+    park_record(rec, std::move(st), idle, false);
 }
 
 void session::finish() {
@@ -995,7 +1011,7 @@ void server::accept_cb(void* arg) {
             }
             // A new connection must send its first request head in time.
             park_record(rec, ref_ptr<stream>::adopt(st),
-                        s->head_timeout_.load(std::memory_order_relaxed));
+                        s->head_timeout_.load(std::memory_order_relaxed), true);
         }
     }
     std::lock_guard lk(s->mtx_);
@@ -1014,7 +1030,8 @@ int server::add_handler(handler& h) {
         return rv;
     }
     h.freeze();
-    h.add_ref(); // the server's, until del_handler or the server goes
+    // The caller's reference becomes the server's (NNG: handlers registered
+    // with a server are freed with it; del_handler hands it back).
     handlers_.insert(&h);
     routes_ = std::move(next);
     routes_gen_.fetch_add(1, std::memory_order_acq_rel);
@@ -1030,8 +1047,8 @@ int server::del_handler(handler& h) {
     next->remove(&h);
     routes_ = std::move(next);
     routes_gen_.fetch_add(1, std::memory_order_acq_rel);
-    h.release();
-    return 0;
+    return 0; // the reference goes back to the caller
+
 }
 
 int server::get_addr(nng_sockaddr& sa) {

@@ -48,6 +48,7 @@ class server_conn {
     stream* parked_stream = nullptr; // owned reference while parked
     session* active = nullptr;       // while active
     bool parked = false;
+    bool fresh = false;   // parked before its first request
     bool closing = false; // stop() or the sweep closed it while parked
 };
 
@@ -83,10 +84,15 @@ struct conn_list {
 struct server::slot {
     std::mutex mtx;
     conn_list<&server_conn::prev, &server_conn::next> all;
+    // Parked: before the first request (head_timeout), between requests
+    // (idle_timeout); oldest first.
+    conn_list<&server_conn::pprev, &server_conn::pnext> fresh;
     conn_list<&server_conn::pprev, &server_conn::pnext> idle;
     std::vector<session*> pool; // sessions ready for reuse
     std::unique_ptr<asio::steady_timer> sweep;
     bool sweep_armed = false;
+    time_ms sweep_at = 0;        // when the armed wait ends
+    std::uint64_t sweep_gen = 0; // which wait is the current one
     unsigned index = 0;
 };
 

@@ -280,6 +280,24 @@ TEST_F(ServerTest, IdleAndHeadTimeoutsCloseOnlyTheSlowClient) {
     EXPECT_NE(busy.response(), "") << "the busy client is still served";
 }
 
+TEST_F(ServerTest, IdleTimeoutShorterThanHeadTimeout) {
+    // The sweep armed for a fresh connection's (long) head timeout must be
+    // brought forward for the (short) idle timeout that follows.
+    server_limits l = cxx().limits();
+    l.head_timeout = 5000;
+    l.idle_timeout = 300;
+    cxx().set_limits(l);
+    int port = start();
+    client c(port);
+    ASSERT_TRUE(c.send(get_static));
+    ASSERT_NE(c.response(), "");
+    auto t0 = std::chrono::steady_clock::now();
+    EXPECT_TRUE(c.closed_within(2000ms));
+    auto took = std::chrono::steady_clock::now() - t0;
+    EXPECT_GE(took, 250ms);
+    EXPECT_LT(took, 2000ms);
+}
+
 TEST_F(ServerTest, ConnectionCapAnswers503) {
     server_limits l = cxx().limits();
     l.max_connections = 3;
