@@ -19,7 +19,7 @@ trap cleanup EXIT
 sh "$here/make_site.sh" >/dev/null # the 1 MiB file (git-ignored)
 cp -r "$here/site" "$work/site"
 
-run() { # app transcript
+run() { # app transcript must_exit_clean
     local out=$work/$(basename "$2").log
     "$1" 0 "$work/site" >"$out" 2>&1 &
     local pid=$!
@@ -33,9 +33,17 @@ run() { # app transcript
     [[ -n $port ]] || { echo "server $1 did not start"; cat "$out"; return 1; }
     timeout 300 python3 "$here/requests.py" 127.0.0.1 "$port" >"$2"
     kill "$pid"
-    wait "$pid" 2>/dev/null || true
+    local rc=0
+    wait "$pid" 2>/dev/null || rc=$?
+    if [[ $3 == yes && $rc -ne 0 ]]; then
+        # ours must stop cleanly on SIGTERM: under the sanitizers a leak
+        # or an error at shutdown shows here
+        echo "server $1 exited with status $rc"
+        cat "$out"
+        return 1
+    fi
 }
 
-run "$nng_app" "$work/nng.transcript"
-run "$ours_app" "$work/ours.transcript"
+run "$nng_app" "$work/nng.transcript" no
+run "$ours_app" "$work/ours.transcript" yes
 python3 "$here/compare.py" "$work/nng.transcript" "$work/ours.transcript"
