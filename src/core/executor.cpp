@@ -51,16 +51,23 @@ loop::loop() : ctx_(1), guard_(asio::make_work_guard(ctx_)) {
 
 // Runs handlers until stopped.  After a burst of work the loop polls for a
 // short while before sleeping in the reactor: a reply that arrives within
-// that window is handled without the cost of a thread wake-up.
+// that window is handled without the cost of a thread wake-up.  Polling
+// pays only when replies do come that fast (a request/reply exchange on
+// loopback); when they do not (a server waiting for a slow reader to drain
+// a big response) it burns CPU for nothing.  So each poll window that ends
+// empty costs credit and each that finds work earns some; without credit
+// the loop sleeps at once, and tries a window again every 64th time.
 void loop::run() {
     using clock = std::chrono::steady_clock;
     const auto spin = std::chrono::microseconds(spin_us());
+    int credit = 8;
+    unsigned idle_sleeps = 0;
     while (!ctx_.stopped()) {
         if (ctx_.poll() > 0) {
             continue;
         }
         bool got = false;
-        if (spin.count() > 0) {
+        if (spin.count() > 0 && (credit > 0 || ++idle_sleeps % 64 == 0)) {
             auto until = clock::now() + spin;
             while (clock::now() < until && !ctx_.stopped()) {
                 if (ctx_.poll() > 0) {
@@ -68,6 +75,7 @@ void loop::run() {
                     break;
                 }
             }
+            credit = got ? std::min(credit + 1, 16) : std::max(credit - 4, 0);
         }
         if (!got) {
             ctx_.run_one();

@@ -1,0 +1,498 @@
+#include "http/client.hpp"
+
+#include "core/executor.hpp"
+
+#include <asio/post.hpp>
+#include <cstring>
+#include <mutex>
+
+namespace nnghttp::http {
+
+namespace {
+
+// One exchange on a conn (and, for client::transact, the connect before it
+// and the close after it).  Reference counted: the user's aio's cancel
+// function and the inner aio's callback each may outlive the other.
+class txn final : public ref_counted {
+  public:
+    txn(conn* c, client* cl, request& req, response& res, aio* user, std::size_t limit)
+        : conn_(c), client_(cl), req_(req), res_(res), user_(user), limit_(limit),
+          inner_(&txn::inner_cb, this) {
+        inner_.set_timeout(NNG_DURATION_INFINITE);
+        if (conn_ != nullptr) {
+            conn_->add_ref();
+        }
+        if (client_ != nullptr) {
+            client_->add_ref();
+        }
+    }
+
+    // Called with user_ begun; starts the first step.
+    void start(stream_dialer* dialer) {
+        std::lock_guard lk(mtx_);
+        if (int rv = user_->schedule(&txn::cancel, this, this); rv != 0) {
+            user_->set_outcome(rv, 0);
+            user_->complete(false);
+            user_ = nullptr;
+            return;
+        }
+        res_.reset();
+        add_ref(); // for the inner operation
+        if (dialer != nullptr) {
+            state_ = state::connecting;
+            dialer->dial(&inner_);
+        } else {
+            send_request();
+        }
+    }
+
+  private:
+    enum class state { connecting, sending, head, body_length, body_chunked, body_close };
+
+    ~txn() override {
+        inner_.stop();
+        if (conn_ != nullptr) {
+            if (client_ != nullptr) {
+                conn_->close(); // the connection client::transact opened
+            }
+            conn_->release();
+        }
+        if (client_ != nullptr) {
+            client_->release();
+        }
+    }
+
+    // Destroyed from inside the inner aio's callback: finish elsewhere.
+    void destroy() noexcept override {
+        asio::post(executor::global().next().context(), [this] { delete this; });
+    }
+
+    static void cancel(aio* a, void* arg, int err) {
+        auto* t = static_cast<txn*>(arg);
+        {
+            std::lock_guard lk(t->mtx_);
+            if (t->user_ != a || t->cancel_err_ != 0) {
+                return;
+            }
+            t->cancel_err_ = err;
+        }
+        // Whatever is in flight fails with err (the conn then closes: the
+        // exchange was cut at an unknown point).
+        t->inner_.abort(err);
+    }
+
+    static void inner_cb(void* arg) {
+        auto* t = static_cast<txn*>(arg);
+        t->step();
+        t->release(); // the inner operation's reference
+    }
+
+    // With mtx_ held.
+    void send_request() {
+        state_ = state::sending;
+        conn_->write_req(req_, &inner_);
+    }
+
+    void read_head() {
+        state_ = state::head;
+        conn_->set_head_request(std::strcmp(req_.method(), "HEAD") == 0);
+        conn_->read_res(res_, &inner_);
+    }
+
+    void step() {
+        {
+            std::lock_guard lk(mtx_);
+            step_locked();
+        }
+        // The user's callback runs outside the lock, here on the loop (not
+        // inside the initiating call).
+        if (aio* u = std::exchange(fin_aio_, nullptr)) {
+            u->finish_sync(fin_rv_, 0);
+        }
+    }
+
+    void step_locked() {
+        int rv = inner_.result();
+        if (rv == 0 && cancel_err_ != 0) {
+            rv = cancel_err_;
+        }
+        if (rv != 0) {
+            if (state_ == state::body_close && rv == NNG_ECONNSHUT) {
+                // The server's close ends a body without a length.
+                done_body();
+                return;
+            }
+            fail(rv);
+            return;
+        }
+        switch (state_) {
+        case state::connecting: {
+            auto* st = static_cast<stream*>(inner_.output(0));
+            try {
+                conn_ = new conn(ref_ptr<stream>::adopt(st));
+            } catch (const std::bad_alloc&) {
+                st->close();
+                st->release();
+                fail(NNG_ENOMEM);
+                return;
+            }
+            add_ref();
+            send_request();
+            return;
+        }
+        case state::sending:
+            add_ref();
+            read_head();
+            return;
+        case state::head:
+            on_head();
+            return;
+        case state::body_length:
+            res_.body().adopt(std::move(body_), body_len_);
+            finish(0);
+            return;
+        case state::body_chunked:
+            on_chunks();
+            return;
+        case state::body_close:
+            got_ += inner_.count();
+            read_until_close();
+            return;
+        }
+    }
+
+    void on_head() {
+        std::uint16_t st = res_.status();
+        if (st >= 100 && st < 200 && st != 101) {
+            // An interim response: the final one follows.
+            res_.reset();
+            add_ref();
+            read_head();
+            return;
+        }
+        switch (conn_->last_body_kind()) {
+        case body_kind::none:
+            finish(0);
+            return;
+        case body_kind::length: {
+            auto len = static_cast<std::uint64_t>(conn_->last_content_length());
+            if (len == 0) {
+                finish(0);
+                return;
+            }
+            if (len > limit_) {
+                fail(NNG_EMSGSIZE);
+                return;
+            }
+            body_.reset(new (std::nothrow) char[len]);
+            if (!body_) {
+                fail(NNG_ENOMEM);
+                return;
+            }
+            body_len_ = static_cast<std::size_t>(len);
+            nng_iov iov{body_.get(), body_len_};
+            (void)inner_.set_iov(1, &iov);
+            state_ = state::body_length;
+            add_ref();
+            conn_->read_all(&inner_);
+            return;
+        }
+        case body_kind::chunked:
+            state_ = state::body_chunked;
+            read_chunks();
+            return;
+        case body_kind::until_close:
+            state_ = state::body_close;
+            read_until_close();
+            return;
+        }
+    }
+
+    // Raw reads into scratch_, decoded into acc_.
+    void read_chunks() {
+        if (!scratch_) {
+            scratch_.reset(new (std::nothrow) char[scratch_size]);
+            if (!scratch_) {
+                fail(NNG_ENOMEM);
+                return;
+            }
+        }
+        nng_iov iov{scratch_.get(), scratch_size};
+        (void)inner_.set_iov(1, &iov);
+        add_ref();
+        conn_->read(&inner_);
+    }
+
+    void on_chunks() {
+        pend_.append(scratch_.get(), inner_.count());
+        std::size_t pos = 0;
+        for (;;) {
+            chunk_result r = chunks_.decode(std::string_view(pend_).substr(pos));
+            pos += r.consumed;
+            switch (r.status) {
+            case chunk_status::data:
+                if (acc_.size() + r.data.size() > limit_) {
+                    fail(NNG_EMSGSIZE);
+                    return;
+                }
+                acc_.append(r.data);
+                continue;
+            case chunk_status::need_more:
+                pend_.erase(0, pos);
+                read_chunks();
+                return;
+            case chunk_status::error:
+                fail(NNG_EPROTO);
+                return;
+            case chunk_status::done:
+                // Bytes past the body belong to the next response.
+                if (conn_->put_back(std::string_view(pend_).substr(pos)) != 0) {
+                    conn_->close();
+                }
+                try {
+                    res_.body().copy(acc_.data(), acc_.size());
+                } catch (const std::bad_alloc&) {
+                    fail(NNG_ENOMEM);
+                    return;
+                }
+                finish(0);
+                return;
+            }
+        }
+    }
+
+    // A body delimited by the close: read into acc_ until the peer closes.
+    void read_until_close() {
+        if (got_ > limit_) {
+            fail(NNG_EMSGSIZE);
+            return;
+        }
+        std::size_t want = 64 * 1024;
+        try {
+            if (acc_.size() < got_ + want) {
+                acc_.resize(got_ + want);
+            }
+        } catch (const std::bad_alloc&) {
+            fail(NNG_ENOMEM);
+            return;
+        }
+        nng_iov iov{acc_.data() + got_, want};
+        (void)inner_.set_iov(1, &iov);
+        add_ref();
+        conn_->read(&inner_);
+    }
+
+    void done_body() {
+        try {
+            res_.body().copy(acc_.data(), got_);
+        } catch (const std::bad_alloc&) {
+            fail(NNG_ENOMEM);
+            return;
+        }
+        finish(0);
+    }
+
+    void fail(int rv) {
+        if (conn_ != nullptr && rv != NNG_EINVAL) {
+            conn_->close(); // cut at an unknown point: not reusable
+        }
+        finish(rv);
+    }
+
+    // With mtx_ held, from the inner aio's callback (a loop thread, not the
+    // initiating call): the user's callback runs right here.
+    void finish(int rv) {
+        aio* u = std::exchange(user_, nullptr);
+        if (u == nullptr) {
+            return;
+        }
+        if (rv == 0 && client_ != nullptr) {
+            conn_->close();
+        }
+        fin_aio_ = u;
+        fin_rv_ = rv;
+    }
+
+    std::mutex mtx_;
+    conn* conn_;
+    client* client_;
+    request& req_;
+    response& res_;
+    aio* user_;
+    std::size_t limit_;
+    int cancel_err_ = 0;
+    state state_ = state::sending;
+    std::unique_ptr<char[]> body_;
+    std::size_t body_len_ = 0;
+    chunk_decoder chunks_;
+    std::unique_ptr<char[]> scratch_;
+    static constexpr std::size_t scratch_size = 16 * 1024;
+    std::string pend_;
+    std::string acc_;
+    std::size_t got_ = 0;
+    aio* fin_aio_ = nullptr; // finished by step() after unlocking
+    int fin_rv_ = 0;
+    aio inner_;
+};
+
+// client::connect: the dial, then a conn for the stream.
+class connect_op final : public ref_counted {
+  public:
+    connect_op(client* cl, aio* user) : client_(cl), user_(user), inner_(&connect_op::cb, this) {
+        inner_.set_timeout(NNG_DURATION_INFINITE);
+        client_->add_ref();
+    }
+
+    void start(stream_dialer& d) {
+        std::lock_guard lk(mtx_);
+        if (int rv = user_->schedule(&connect_op::cancel, this, this); rv != 0) {
+            user_->set_outcome(rv, 0);
+            user_->complete(false);
+            user_ = nullptr;
+            return;
+        }
+        add_ref();
+        d.dial(&inner_);
+    }
+
+  private:
+    ~connect_op() override {
+        inner_.stop();
+        client_->release();
+    }
+    void destroy() noexcept override {
+        asio::post(executor::global().next().context(), [this] { delete this; });
+    }
+
+    static void cancel(aio* a, void* arg, int err) {
+        auto* op = static_cast<connect_op*>(arg);
+        {
+            std::lock_guard lk(op->mtx_);
+            if (op->user_ != a) {
+                return;
+            }
+        }
+        op->inner_.abort(err);
+    }
+
+    static void cb(void* arg) {
+        auto* op = static_cast<connect_op*>(arg);
+        {
+            std::lock_guard lk(op->mtx_);
+            aio* u = std::exchange(op->user_, nullptr);
+            int rv = op->inner_.result();
+            conn* c = nullptr;
+            if (rv == 0) {
+                auto* st = static_cast<stream*>(op->inner_.output(0));
+                c = new (std::nothrow) conn(ref_ptr<stream>::adopt(st));
+                if (c == nullptr) {
+                    st->close();
+                    st->release();
+                    rv = NNG_ENOMEM;
+                }
+            }
+            if (u != nullptr) {
+                u->set_output(0, c);
+                u->finish_sync(rv, 0);
+            } else if (c != nullptr) {
+                c->close();
+                c->release();
+            }
+        }
+        op->release();
+    }
+
+    std::mutex mtx_;
+    client* client_;
+    aio* user_;
+    aio inner_;
+};
+
+} // namespace
+
+// ---- client ----
+
+int client::create(const nng_url& url, client*& out) {
+    if (url.u_scheme == nullptr) {
+        return NNG_EADDRINVAL;
+    }
+    std::string scheme = url.u_scheme;
+    if (scheme == "https" || scheme == "wss") {
+        return NNG_ENOTSUP; // TLS comes with its own issue
+    }
+    if (scheme != "http" && scheme != "ws") {
+        return NNG_EADDRINVAL;
+    }
+    std::string host = url.u_hostname != nullptr ? url.u_hostname : "";
+    if (host.empty()) {
+        return NNG_EADDRINVAL;
+    }
+    std::string port = url.u_port != nullptr && *url.u_port != '\0' ? url.u_port : "80";
+    std::string bracketed = host.find(':') != std::string::npos ? "[" + host + "]" : host;
+    std::string dial = "tcp://" + bracketed + ":" + port;
+    nng_url* u = nullptr;
+    int rv = nng_url_parse(&u, dial.c_str());
+    if (rv != 0) {
+        return rv;
+    }
+    stream_dialer* d = nullptr;
+    rv = make_dialer(*u, d);
+    nng_url_free(u);
+    if (rv != 0) {
+        return rv;
+    }
+    out = new client(d);
+    return 0;
+}
+
+client::~client() {
+    dialer_->close();
+    dialer_->release();
+}
+
+void client::connect(aio* a) {
+    if (!a->begin()) {
+        return;
+    }
+    auto* op = new (std::nothrow) connect_op(this, a);
+    if (op == nullptr) {
+        a->finish(NNG_ENOMEM, 0);
+        return;
+    }
+    op->start(*dialer_);
+    op->release();
+}
+
+void client::transact(request& req, response& res, aio* a) {
+    if (!a->begin()) {
+        return;
+    }
+    try {
+        req.headers().set("Connection", "close"); // as NNG: one exchange, then closed
+    } catch (const std::bad_alloc&) {
+        a->finish(NNG_ENOMEM, 0);
+        return;
+    }
+    auto* t = new (std::nothrow) txn(nullptr, this, req, res, a, limit_);
+    if (t == nullptr) {
+        a->finish(NNG_ENOMEM, 0);
+        return;
+    }
+    t->start(dialer_);
+    t->release();
+}
+
+void transact(conn& c, request& req, response& res, aio* a, std::size_t limit) {
+    if (!a->begin()) {
+        return;
+    }
+    auto* t = new (std::nothrow) txn(&c, nullptr, req, res, a, limit);
+    if (t == nullptr) {
+        a->finish(NNG_ENOMEM, 0);
+        return;
+    }
+    t->start(nullptr);
+    t->release();
+}
+
+} // namespace nnghttp::http
