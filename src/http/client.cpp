@@ -496,3 +496,177 @@ void transact(conn& c, request& req, response& res, aio* a, std::size_t limit) {
 }
 
 } // namespace nnghttp::http
+
+namespace nnghttp::http {
+
+// ---- body_reader ----
+
+body_reader::body_reader(conn& c) : c_(&c), kind_(c.last_body_kind()), inner_(&body_reader::inner_cb, this) {
+    c_->add_ref();
+    inner_.set_timeout(NNG_DURATION_INFINITE);
+    if (kind_ == body_kind::length) {
+        remaining_ = static_cast<std::uint64_t>(c.last_content_length());
+    }
+    done_ = kind_ == body_kind::none || (kind_ == body_kind::length && remaining_ == 0);
+}
+
+body_reader::~body_reader() {
+    inner_.stop();
+    c_->release();
+}
+
+void body_reader::read(aio* a) {
+    if (!a->begin()) {
+        return;
+    }
+    if (a->iov_count() == 0 || a->iov()[0].iov_len == 0) {
+        a->finish(NNG_EINVAL, 0);
+        return;
+    }
+    bool complete;
+    {
+        std::lock_guard lk(mtx_);
+        if (user_ != nullptr) {
+            a->set_outcome(NNG_EBUSY, 0);
+            complete = true;
+        } else if (int rv = a->schedule(&body_reader::cancel, this); rv != 0) {
+            a->set_outcome(rv, 0);
+            complete = true;
+        } else {
+            user_ = a;
+            complete = serve();
+            if (complete) {
+                user_ = nullptr;
+            }
+        }
+    }
+    if (complete) {
+        a->complete(false); // inside the initiating call: posted
+    }
+}
+
+bool body_reader::serve() {
+    nng_iov& v = user_->iov()[0];
+    if (done_) {
+        user_->set_outcome(0, 0);
+        return true;
+    }
+    switch (kind_) {
+    case body_kind::none:
+        user_->set_outcome(0, 0);
+        return true;
+    case body_kind::length:
+    case body_kind::until_close: {
+        std::size_t want = v.iov_len;
+        if (kind_ == body_kind::length && want > remaining_) {
+            want = static_cast<std::size_t>(remaining_);
+        }
+        nng_iov iov{v.iov_buf, want};
+        (void)inner_.set_iov(1, &iov);
+        raw_pending_ = false;
+        c_->read(&inner_);
+        return false;
+    }
+    case body_kind::chunked:
+        break;
+    }
+    for (;;) {
+        if (plen_ > 0) {
+            std::size_t n = std::min(plen_, v.iov_len);
+            std::memcpy(v.iov_buf, pdata_, n);
+            pdata_ += n;
+            plen_ -= n;
+            user_->set_outcome(0, n);
+            return true;
+        }
+        chunk_result r = chunks_.decode(std::string_view(buf_.get() + used_, have_ - used_));
+        used_ += r.consumed;
+        switch (r.status) {
+        case chunk_status::data:
+            pdata_ = r.data.data();
+            plen_ = r.data.size();
+            continue;
+        case chunk_status::done:
+            done_ = true;
+            if (c_->put_back(std::string_view(buf_.get() + used_, have_ - used_)) != 0) {
+                c_->close();
+            }
+            used_ = have_ = 0;
+            user_->set_outcome(0, 0);
+            return true;
+        case chunk_status::error:
+            c_->close();
+            user_->set_outcome(NNG_EPROTO, 0);
+            return true;
+        case chunk_status::need_more:
+            raw_read();
+            return false;
+        }
+    }
+}
+
+// More raw chunked bytes behind the undecoded ones.
+void body_reader::raw_read() {
+    if (!buf_) {
+        buf_.reset(new char[buf_size]);
+    }
+    if (used_ > 0) {
+        std::memmove(buf_.get(), buf_.get() + used_, have_ - used_);
+        have_ -= used_;
+        used_ = 0;
+    }
+    // A size line longer than the buffer cannot be decoded (the decoder
+    // refuses lines past 4 KiB before that).
+    nng_iov iov{buf_.get() + have_, buf_size - have_};
+    (void)inner_.set_iov(1, &iov);
+    raw_pending_ = true;
+    c_->read(&inner_);
+}
+
+void body_reader::cancel(aio* a, void* arg, int err) {
+    auto* r = static_cast<body_reader*>(arg);
+    {
+        std::lock_guard lk(r->mtx_);
+        if (r->user_ != a) {
+            return;
+        }
+    }
+    r->inner_.abort(err);
+}
+
+void body_reader::inner_cb(void* arg) {
+    auto* r = static_cast<body_reader*>(arg);
+    aio* done = nullptr;
+    {
+        std::lock_guard lk(r->mtx_);
+        aio* u = r->user_;
+        int rv = r->inner_.result();
+        std::size_t n = r->inner_.count();
+        bool complete = true;
+        if (rv == NNG_ECONNSHUT && r->kind_ == body_kind::until_close) {
+            r->done_ = true;
+            u->set_outcome(0, 0);
+        } else if (rv != 0) {
+            r->c_->close();
+            u->set_outcome(rv, 0);
+        } else if (r->raw_pending_) {
+            r->have_ += n;
+            complete = r->serve();
+        } else {
+            if (r->kind_ == body_kind::length) {
+                r->remaining_ -= n;
+                r->done_ = r->remaining_ == 0;
+            }
+            u->set_outcome(0, n);
+        }
+        if (complete) {
+            r->user_ = nullptr;
+            done = u;
+        }
+    }
+    if (done != nullptr) {
+        done->complete(true); // a loop thread, not the initiating call
+    }
+}
+
+} // namespace nnghttp::http

@@ -31,6 +31,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <mutex>
 #include <nng/nng.h>
 #include <string>
 
@@ -61,5 +62,48 @@ class client final : public ref_counted {
 // nng_http_conn_transact.
 void transact(conn& c, request& req, response& res, aio* a,
               std::size_t limit = default_response_limit);
+
+// The streaming path (C++ API), for bodies too large for memory: after
+// read_res completed on c, reads the body by the framing of that head into
+// the caller's buffer, piece by piece, in constant memory (one 16 KiB
+// buffer for chunked bodies).  Each read() fills the aio's first vector
+// with the next body bytes (at least one) and completes with the count; at
+// the end of the body it completes with count 0 and done() is true.  One
+// read at a time; the reader must outlive it.  Errors (and cancellation)
+// close the conn, as for transact.
+class body_reader {
+  public:
+    explicit body_reader(conn& c);
+    ~body_reader();
+    body_reader(const body_reader&) = delete;
+    body_reader& operator=(const body_reader&) = delete;
+
+    void read(aio* a);
+    bool done() const noexcept { return done_; }
+
+  private:
+    static void inner_cb(void* arg);
+    static void cancel(aio* a, void* arg, int err);
+    // With mtx_ held: serves user_ from what is here, or starts a read.
+    // Returns true when user_ is to be completed (outcome set).
+    bool serve();
+    void raw_read();
+
+    std::mutex mtx_;
+    conn* c_;
+    body_kind kind_;
+    std::uint64_t remaining_ = 0; // length: bytes still to come
+    bool done_ = false;
+    aio* user_ = nullptr;
+    bool raw_pending_ = false; // inner_ reads raw chunked bytes into buf_
+    aio inner_;
+    // chunked
+    chunk_decoder chunks_;
+    std::unique_ptr<char[]> buf_;
+    std::size_t used_ = 0, have_ = 0;       // undecoded bytes: [used_, have_)
+    const char* pdata_ = nullptr;            // decoded, not yet delivered
+    std::size_t plen_ = 0;
+    static constexpr std::size_t buf_size = 16 * 1024;
+};
 
 } // namespace nnghttp::http
