@@ -25,7 +25,7 @@ void nng_aio_free(nng_aio* a) { delete from_c(a); }
 
 void nng_aio_reap(nng_aio* a) {
     if (a != nullptr) {
-        asio::post(nnghttp::executor::global().next().context(), [a] { delete from_c(a); });
+        asio::post(nnghttp::executor::global().current_or_next().context(), [a] { delete from_c(a); });
     }
 }
 

@@ -64,7 +64,7 @@ class txn final : public ref_counted {
 
     // Destroyed from inside the inner aio's callback: finish elsewhere.
     void destroy() noexcept override {
-        asio::post(executor::global().next().context(), [this] { delete this; });
+        asio::post(executor::global().current_or_next().context(), [this] { delete this; });
     }
 
     static void cancel(aio* a, void* arg, int err) {
@@ -361,7 +361,7 @@ class connect_op final : public ref_counted {
         client_->release();
     }
     void destroy() noexcept override {
-        asio::post(executor::global().next().context(), [this] { delete this; });
+        asio::post(executor::global().current_or_next().context(), [this] { delete this; });
     }
 
     static void cancel(aio* a, void* arg, int err) {

@@ -33,7 +33,7 @@ conn::~conn() {
 // The last reference may be dropped inside rd_cb or wr_cb, whose aios the
 // destructor waits for: destroy on an event loop instead.
 void conn::destroy() noexcept {
-    asio::post(executor::global().next().context(), [this] { delete this; });
+    asio::post(executor::global().current_or_next().context(), [this] { delete this; });
 }
 
 // ---- public operations ----

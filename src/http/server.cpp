@@ -567,7 +567,7 @@ namespace {
 // Frees a session later, on a loop: it may be inside one of its own aios'
 // callbacks now, which its destructor would wait for.
 void dispose(session* s) {
-    asio::post(executor::global().next().context(), [s] { delete s; });
+    asio::post(executor::global().current_or_next().context(), [s] { delete s; });
 }
 
 session* take_session(server& srv, server::slot& sl) {
@@ -859,7 +859,7 @@ server::~server() {
 }
 
 void server::destroy() noexcept {
-    asio::post(executor::global().next().context(), [this] { delete this; });
+    asio::post(executor::global().current_or_next().context(), [this] { delete this; });
 }
 
 // nng_http_server_release: the last holder stops the server.
@@ -983,7 +983,7 @@ class rejecter {
     static void done(void* arg) {
         auto* r = static_cast<rejecter*>(arg);
         r->st_->close();
-        asio::post(executor::global().next().context(), [r] { delete r; });
+        asio::post(executor::global().current_or_next().context(), [r] { delete r; });
     }
     ref_ptr<stream> st_;
     aio aio_;
