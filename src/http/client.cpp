@@ -17,8 +17,9 @@ class txn final : public ref_counted {
   public:
     txn(conn* c, client* cl, request& req, response& res, aio* user, std::size_t limit)
         : conn_(c), client_(cl), req_(req), res_(res), user_(user), limit_(limit),
-          inner_(&txn::inner_cb, this) {
+          wr_(nullptr, nullptr), inner_(&txn::inner_cb, this) {
         inner_.set_timeout(NNG_DURATION_INFINITE);
+        wr_.set_timeout(NNG_DURATION_INFINITE);
         if (conn_ != nullptr) {
             conn_->add_ref();
         }
@@ -37,6 +38,14 @@ class txn final : public ref_counted {
             return;
         }
         res_.reset();
+        if (!req_.has_uri()) {
+            // Nothing to put in the request line (NNG: EINVAL); nothing
+            // was sent, so the connection goes on.
+            user_->set_outcome(NNG_EINVAL, 0);
+            user_->complete(false);
+            user_ = nullptr;
+            return;
+        }
         add_ref(); // for the inner operation
         if (dialer != nullptr) {
             state_ = state::connecting;
@@ -47,10 +56,11 @@ class txn final : public ref_counted {
     }
 
   private:
-    enum class state { connecting, sending, head, body_length, body_chunked, body_close };
+    enum class state { connecting, head, body_length, body_chunked, body_close };
 
     ~txn() override {
         inner_.stop();
+        wr_.stop();
         if (conn_ != nullptr) {
             if (client_ != nullptr) {
                 conn_->close(); // the connection client::transact opened
@@ -87,10 +97,13 @@ class txn final : public ref_counted {
         t->release(); // the inner operation's reference
     }
 
-    // With mtx_ held.
+    // With mtx_ held.  The request goes out through wr_, which has no
+    // callback (a write that completes inside this call then costs no
+    // hand-off to a loop), and the response head is asked for at once:
+    // the conn serves reads and writes independently.
     void send_request() {
-        state_ = state::sending;
-        conn_->write_req(req_, &inner_);
+        conn_->write_req(req_, &wr_);
+        read_head();
     }
 
     void read_head() {
@@ -105,9 +118,16 @@ class txn final : public ref_counted {
             step_locked();
         }
         // The user's callback runs outside the lock, here on the loop (not
-        // inside the initiating call).
+        // inside the initiating call), once the request is out (the user may
+        // free it then; a server may answer before reading all of it).  A
+        // failed write closed the conn: its error is the one to report.
         if (aio* u = std::exchange(fin_aio_, nullptr)) {
-            u->finish_sync(fin_rv_, 0);
+            wr_.wait();
+            int rv = fin_rv_;
+            if (wr_.result() != 0 && (rv == 0 || rv == NNG_ECLOSED)) {
+                rv = wr_.result();
+            }
+            u->finish_sync(rv, 0);
         }
     }
 
@@ -140,10 +160,6 @@ class txn final : public ref_counted {
             send_request();
             return;
         }
-        case state::sending:
-            add_ref();
-            read_head();
-            return;
         case state::head:
             on_head();
             return;
@@ -293,7 +309,7 @@ class txn final : public ref_counted {
     }
 
     void fail(int rv) {
-        if (conn_ != nullptr && rv != NNG_EINVAL) {
+        if (conn_ != nullptr) {
             conn_->close(); // cut at an unknown point: not reusable
         }
         finish(rv);
@@ -321,7 +337,7 @@ class txn final : public ref_counted {
     aio* user_;
     std::size_t limit_;
     int cancel_err_ = 0;
-    state state_ = state::sending;
+    state state_ = state::head;
     std::unique_ptr<char[]> body_;
     std::size_t body_len_ = 0;
     chunk_decoder chunks_;
@@ -332,6 +348,7 @@ class txn final : public ref_counted {
     std::size_t got_ = 0;
     aio* fin_aio_ = nullptr; // finished by step() after unlocking
     int fin_rv_ = 0;
+    aio wr_; // the request's write
     aio inner_;
 };
 
