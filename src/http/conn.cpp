@@ -343,16 +343,16 @@ int conn::parse_step(aio* a, op kind) {
         message* m;
         if (kind == op::read_req) {
             auto* req = static_cast<request*>(a->prov_ptr);
-            req->set_method(std::string(h.method).c_str());
-            req->set_uri(std::string(h.target).c_str());
+            req->set_method(h.method);
+            req->set_uri(h.target);
             m = req;
         } else {
             auto* res = static_cast<response*>(a->prov_ptr);
             res->set_status(static_cast<std::uint16_t>(h.status));
-            res->set_reason(std::string(h.reason).c_str());
+            res->set_reason(h.reason);
             m = res;
         }
-        m->set_version(std::string(h.version).c_str());
+        m->set_version(h.version);
         for (const header_field& f : h.fields) {
             m->headers().add(f.name, f.value); // repeated fields fold, as NNG
         }

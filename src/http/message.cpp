@@ -1,5 +1,7 @@
 #include "http/message.hpp"
 
+#include <algorithm>
+
 #include "http/parser.hpp"
 #include "http/serializer.hpp"
 
@@ -12,8 +14,16 @@ namespace {
 
 const char* default_version = "HTTP/1.1";
 
-void set_optional(std::optional<std::string>& field, const char* v, const char* dflt) {
+void set_optional(opt_string& field, const char* v, const char* dflt) {
     if (v == nullptr || (dflt != nullptr && std::strcmp(v, dflt) == 0)) {
+        field.reset();
+    } else {
+        field.emplace(v);
+    }
+}
+
+void set_optional(opt_string& field, std::string_view v, const char* dflt) {
+    if (dflt != nullptr && v == dflt) {
         field.reset();
     } else {
         field.emplace(v);
@@ -27,21 +37,32 @@ bool name_equals(std::string_view a, std::string_view b) noexcept { return iequa
 // ---- header_list ----
 
 header* header_list::lookup(std::string_view name) noexcept {
-    for (auto& h : fields_) {
-        if (name_equals(h.name, name)) {
-            return &h;
+    for (std::size_t i = 0; i < used_; i++) {
+        if (name_equals(fields_[i].name, name)) {
+            return &fields_[i];
         }
     }
     return nullptr;
 }
 
 const std::string* header_list::find(std::string_view name) const noexcept {
-    for (const auto& h : fields_) {
-        if (name_equals(h.name, name)) {
-            return &h.value;
+    for (std::size_t i = 0; i < used_; i++) {
+        if (name_equals(fields_[i].name, name)) {
+            return &fields_[i].value;
         }
     }
     return nullptr;
+}
+
+void header_list::append(std::string_view name, std::string_view value) {
+    if (used_ < fields_.size()) {
+        header& h = fields_[used_];
+        h.name.assign(name); // reuses the spare slot's capacity
+        h.value.assign(value);
+    } else {
+        fields_.push_back({std::string(name), std::string(value)});
+    }
+    used_++;
 }
 
 void header_list::set(std::string_view name, std::string_view value) {
@@ -49,7 +70,7 @@ void header_list::set(std::string_view name, std::string_view value) {
         h->value.assign(value);
         return;
     }
-    fields_.push_back({std::string(name), std::string(value)});
+    append(name, value);
 }
 
 void header_list::add(std::string_view name, std::string_view value) {
@@ -58,13 +79,17 @@ void header_list::add(std::string_view name, std::string_view value) {
         h->value.append(", ").append(value);
         return;
     }
-    fields_.push_back({std::string(name), std::string(value)});
+    append(name, value);
 }
 
 bool header_list::remove(std::string_view name) noexcept {
-    for (auto it = fields_.begin(); it != fields_.end(); ++it) {
-        if (name_equals(it->name, name)) {
-            fields_.erase(it);
+    for (std::size_t i = 0; i < used_; i++) {
+        if (name_equals(fields_[i].name, name)) {
+            // Order kept; the removed slot's storage moves to the spares.
+            std::rotate(fields_.begin() + static_cast<std::ptrdiff_t>(i),
+                        fields_.begin() + static_cast<std::ptrdiff_t>(i) + 1,
+                        fields_.begin() + static_cast<std::ptrdiff_t>(used_));
+            used_--;
             return true;
         }
     }
@@ -107,6 +132,7 @@ const char* message::version() const noexcept {
 }
 
 void message::set_version(const char* v) { set_optional(version_, v, default_version); }
+void message::set_version(std::string_view v) { set_optional(version_, v, default_version); }
 
 const char* message::get_header(std::string_view name) const noexcept {
     const std::string* v = headers_.find(name);
@@ -141,8 +167,10 @@ void message::reset_common() noexcept {
 
 const char* request::method() const noexcept { return method_ ? method_->c_str() : "GET"; }
 void request::set_method(const char* m) { set_optional(method_, m, "GET"); }
+void request::set_method(std::string_view m) { set_optional(method_, m, "GET"); }
 const char* request::uri() const noexcept { return uri_ ? uri_->c_str() : ""; }
 void request::set_uri(const char* u) { set_optional(uri_, u, nullptr); }
+void request::set_uri(std::string_view u) { set_optional(uri_, u, nullptr); }
 
 void request::reset() noexcept {
     reset_common();
@@ -157,6 +185,7 @@ const char* response::reason() const noexcept {
 }
 
 void response::set_reason(const char* r) { set_optional(reason_, r, reason_phrase(status_)); }
+void response::set_reason(std::string_view r) { set_optional(reason_, r, reason_phrase(status_)); }
 
 void response::reset() noexcept {
     reset_common();

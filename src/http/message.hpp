@@ -18,6 +18,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <span>
 #include <vector>
 
 namespace nnghttp::http {
@@ -37,14 +38,38 @@ public:
     void set(std::string_view name, std::string_view value);
     void add(std::string_view name, std::string_view value);
     bool remove(std::string_view name) noexcept;
-    void clear() noexcept { fields_.clear(); }
-
-    const std::vector<header>& fields() const noexcept { return fields_; }
-    std::size_t size() const noexcept { return fields_.size(); }
+    // Forgets the fields but keeps their storage: a message reused for the
+    // next request or response then fills the same strings again, without
+    // allocating (a server's hot path).
+    void clear() noexcept { used_ = 0; }
+    std::span<const header> fields() const noexcept { return {fields_.data(), used_}; }
+    std::size_t size() const noexcept { return used_; }
 
 private:
     header* lookup(std::string_view name) noexcept;
-    std::vector<header> fields_;
+    void append(std::string_view name, std::string_view value);
+    std::vector<header> fields_; // [0, used_) in use; the rest spare storage
+    std::size_t used_ = 0;
+};
+
+// A string that may be unset, and keeps its storage when unset (a message
+// reused for the next request or response fills it again without
+// allocating).
+class opt_string {
+public:
+    explicit operator bool() const noexcept { return set_; }
+    bool has_value() const noexcept { return set_; }
+    const std::string* operator->() const noexcept { return &s_; }
+    const std::string& operator*() const noexcept { return s_; }
+    void reset() noexcept { set_ = false; }
+    void emplace(std::string_view v) {
+        s_.assign(v);
+        set_ = true;
+    }
+
+private:
+    std::string s_;
+    bool set_ = false;
 };
 
 // A message body: borrowed or owned bytes.
@@ -73,6 +98,7 @@ public:
     // "HTTP/1.1" unless set; set_version(nullptr) restores the default.
     const char* version() const noexcept;
     void set_version(const char* v);
+    void set_version(std::string_view v); // from a parser: no NUL needed
 
     header_list& headers() noexcept { return headers_; }
     const header_list& headers() const noexcept { return headers_; }
@@ -88,7 +114,7 @@ protected:
     void reset_common() noexcept;
 
 private:
-    std::optional<std::string> version_;
+    opt_string version_;
     header_list headers_;
     http::body body_;
 };
@@ -98,16 +124,18 @@ public:
     // "GET" unless set.
     const char* method() const noexcept;
     void set_method(const char* m);
+    void set_method(std::string_view m);
     // "" unless set.
     const char* uri() const noexcept;
     void set_uri(const char* u);
+    void set_uri(std::string_view u);
     bool has_uri() const noexcept { return uri_.has_value(); }
 
     void reset() noexcept;
 
 private:
-    std::optional<std::string> method_;
-    std::optional<std::string> uri_;
+    opt_string method_;
+    opt_string uri_;
 };
 
 class response : public message {
@@ -117,12 +145,13 @@ public:
     // The reason set, else the standard phrase for the status.
     const char* reason() const noexcept;
     void set_reason(const char* r);
+    void set_reason(std::string_view r);
 
     void reset() noexcept;
 
 private:
     std::uint16_t status_ = 200;
-    std::optional<std::string> reason_;
+    opt_string reason_;
 };
 
 // Appends the message's head (start line, header fields, blank line) as
