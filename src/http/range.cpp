@@ -79,18 +79,6 @@ bool parse_u64(std::string_view s, std::uint64_t& v) noexcept {
     return true;
 }
 
-void append_hex(std::string& out, std::uint64_t v) {
-    char buf[16];
-    std::size_t n = 0;
-    do {
-        buf[n++] = "0123456789abcdef"[v & 15];
-        v >>= 4;
-    } while (v != 0);
-    while (n != 0) {
-        out += buf[--n];
-    }
-}
-
 char* put_u64(char* p, char* end, std::uint64_t v) noexcept {
     return std::to_chars(p, end, v).ptr;
 }
@@ -98,16 +86,22 @@ char* put_u64(char* p, char* end, std::uint64_t v) noexcept {
 } // namespace
 
 std::string file_etag(std::uint64_t size, std::int64_t mtime_ns, std::uint64_t inode) {
-    std::string tag;
-    tag.reserve(3 * 16 + 4);
-    tag += '"';
-    append_hex(tag, inode);
-    tag += '-';
-    append_hex(tag, size);
-    tag += '-';
-    append_hex(tag, static_cast<std::uint64_t>(mtime_ns));
-    tag += '"';
-    return tag;
+    char buf[etag_max];
+    return std::string(file_etag(size, mtime_ns, inode, buf));
+}
+
+std::string_view file_etag(std::uint64_t size, std::int64_t mtime_ns, std::uint64_t inode,
+                           std::span<char, etag_max> out) noexcept {
+    char* p = out.data();
+    char* end = p + out.size();
+    *p++ = '"';
+    p = std::to_chars(p, end, inode, 16).ptr;
+    *p++ = '-';
+    p = std::to_chars(p, end, size, 16).ptr;
+    *p++ = '-';
+    p = std::to_chars(p, end, static_cast<std::uint64_t>(mtime_ns), 16).ptr;
+    *p++ = '"';
+    return {out.data(), static_cast<std::size_t>(p - out.data())};
 }
 
 bool is_entity_tag(std::string_view s) noexcept {

@@ -62,6 +62,10 @@ namespace nnghttp::http {
 
 // A strong ETag for a file, quotes included.
 std::string file_etag(std::uint64_t size, std::int64_t mtime_ns, std::uint64_t inode);
+// The same, written into out (no allocation); returns a view of out.
+inline constexpr std::size_t etag_max = 3 * 16 + 4;
+std::string_view file_etag(std::uint64_t size, std::int64_t mtime_ns, std::uint64_t inode,
+                           std::span<char, etag_max> out) noexcept;
 
 // Whether s is one entity-tag: [W/]"etagc*".
 bool is_entity_tag(std::string_view s) noexcept;

@@ -359,7 +359,9 @@ class session {
         auto size = static_cast<std::uint64_t>(st.st_size);
         std::int64_t mtime_ns =
             static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
-        std::string etag = file_etag(size, mtime_ns, static_cast<std::uint64_t>(st.st_ino));
+        char etag_buf[etag_max];
+        std::string_view etag =
+            file_etag(size, mtime_ns, static_cast<std::uint64_t>(st.st_ino), etag_buf);
         get_conditions c;
         auto field = [this](const char* name) -> std::optional<std::string_view> {
             const char* v = req_.get_header(name);
@@ -394,7 +396,7 @@ class session {
             return;
         }
         res_.headers().set("Content-Type",
-                           ctype.empty() ? std::string(mime_type_for(file)) : ctype);
+                           ctype.empty() ? mime_type_for(file) : std::string_view(ctype));
         res_.headers().set("Accept-Ranges", "bytes");
         file_.fd = fd_;
         file_.offset = 0;
