@@ -50,12 +50,23 @@ void nng_http_client_free(nng_http_client* c) {
     }
 }
 
-int nng_http_client_set_tls(nng_http_client*, struct nng_tls_config*) {
-    return NNG_ENOTSUP;
+int nng_http_client_set_tls(nng_http_client* c, struct nng_tls_config* cfg) {
+    if (c == nullptr) {
+        return NNG_EINVAL;
+    }
+    return cl(c)->set_tls(cfg);
 }
 
-int nng_http_client_get_tls(nng_http_client*, struct nng_tls_config**) {
-    return NNG_ENOTSUP;
+int nng_http_client_get_tls(nng_http_client* c, struct nng_tls_config** cfg) {
+    if (c == nullptr || cfg == nullptr) {
+        return NNG_EINVAL;
+    }
+    void* p = nullptr;
+    int rv = cl(c)->get_tls(p);
+    if (rv == 0) {
+        *cfg = static_cast<struct nng_tls_config*>(p);
+    }
+    return rv;
 }
 
 void nng_http_client_connect(nng_http_client* c, nng_aio* a) {

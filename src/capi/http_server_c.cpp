@@ -66,11 +66,22 @@ int nng_http_server_del_handler(nng_http_server* s, nng_http_handler* h) {
     return guard([&] { return from_c(s)->del_handler(*from_c(h)); });
 }
 
-int nng_http_server_set_tls(nng_http_server*, struct nng_tls_config*) {
-    return NNG_ENOTSUP;
+int nng_http_server_set_tls(nng_http_server* s, struct nng_tls_config* cfg) {
+    if (s == nullptr) {
+        return NNG_EINVAL;
+    }
+    return from_c(s)->set_tls(reinterpret_cast<nnghttp::tls::config*>(cfg));
 }
-int nng_http_server_get_tls(nng_http_server*, struct nng_tls_config**) {
-    return NNG_ENOTSUP;
+int nng_http_server_get_tls(nng_http_server* s, struct nng_tls_config** cfg) {
+    if (s == nullptr || cfg == nullptr) {
+        return NNG_EINVAL;
+    }
+    nnghttp::tls::config* c = nullptr;
+    int rv = from_c(s)->get_tls(c);
+    if (rv == 0) {
+        *cfg = reinterpret_cast<struct nng_tls_config*>(c);
+    }
+    return rv;
 }
 
 int nng_http_server_get_addr(nng_http_server* s, nng_sockaddr* sa) {

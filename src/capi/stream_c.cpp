@@ -3,6 +3,7 @@
 #include <nng/nng.h>
 
 #include "capi/handles.hpp"
+#include "tls/transport.hpp"
 #include "stream/stream.hpp"
 
 #include <cstring>
@@ -92,7 +93,7 @@ NNGHTTP_OPTION_SHIMS(nng_stream, nng_stream)
 int nng_stream_dialer_alloc_url(nng_stream_dialer** dp, const nng_url* url) {
     return capi::guard([&] {
         stream_dialer* d = nullptr;
-        int rv = make_dialer(*url, d);
+        int rv = nnghttp::tls::make_any_dialer(*url, d);
         if (rv == 0) {
             *dp = reinterpret_cast<nng_stream_dialer*>(d);
         }
@@ -128,7 +129,7 @@ NNGHTTP_OPTION_SHIMS(nng_stream_dialer, nng_stream_dialer)
 int nng_stream_listener_alloc_url(nng_stream_listener** lp, const nng_url* url) {
     return capi::guard([&] {
         stream_listener* l = nullptr;
-        int rv = make_listener(*url, l);
+        int rv = nnghttp::tls::make_any_listener(*url, l);
         if (rv == 0) {
             *lp = reinterpret_cast<nng_stream_listener*>(l);
         }

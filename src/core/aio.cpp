@@ -302,6 +302,11 @@ void aio::wait() noexcept {
 
 bool aio::settled_locked(bool op_only) const noexcept { return op_only ? !prepped_ : busy_ == 0; }
 
+bool aio::settled() const noexcept {
+    std::lock_guard lk(shard_.mtx);
+    return busy_ == 0;
+}
+
 void aio::wait_busy(bool op_only) noexcept {
     std::unique_lock lk(shard_.mtx);
     if (loop* l = loop::current()) {

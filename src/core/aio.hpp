@@ -88,6 +88,9 @@ public:
     // Waits for the current operation and its callback.  From inside this
     // aio's own callback it waits for everything but that callback.
     void wait() noexcept;
+    // Whether no operation or callback is pending (what wait() waits for),
+    // without waiting.
+    bool settled() const noexcept;
     // abort(NNG_ECANCELED), refuse new operations, wait().
     void stop() noexcept;
     // abort(NNG_ECLOSED) and refuse new operations, without waiting.

@@ -1,8 +1,10 @@
 #include "http/client.hpp"
 
 #include "core/executor.hpp"
+#include "tls/transport.hpp"
 
 #include <asio/post.hpp>
+#include <asio/steady_timer.hpp>
 #include <cstring>
 #include <mutex>
 
@@ -118,17 +120,34 @@ class txn final : public ref_counted {
             step_locked();
         }
         // The user's callback runs outside the lock, here on the loop (not
-        // inside the initiating call), once the request is out (the user may
-        // free it then; a server may answer before reading all of it).  A
-        // failed write closed the conn: its error is the one to report.
-        if (aio* u = std::exchange(fin_aio_, nullptr)) {
-            wr_.wait();
-            int rv = fin_rv_;
-            if (wr_.result() != 0 && (rv == 0 || rv == NNG_ECLOSED)) {
-                rv = wr_.result();
-            }
-            u->finish_sync(rv, 0);
+        // inside the initiating call), once the request is out.
+        if (fin_aio_ != nullptr) {
+            finish_after_write();
         }
+    }
+
+    // The user may free the request once called back, and a server may
+    // answer before it has read all of it: the write must be done first.
+    // It nearly always is; if not (an early answer, or its completion is
+    // queued behind ours on this very stack), look again shortly.  A failed
+    // write closed the conn: its error is the one to report.
+    void finish_after_write() {
+        if (!wr_.settled()) {
+            add_ref();
+            auto t = std::make_shared<asio::steady_timer>(executor::global().current_or_next().context(),
+                                                          std::chrono::milliseconds(1));
+            t->async_wait([this, t](const asio::error_code&) {
+                finish_after_write();
+                release();
+            });
+            return;
+        }
+        aio* u = std::exchange(fin_aio_, nullptr);
+        int rv = fin_rv_;
+        if (wr_.result() != 0 && (rv == 0 || rv == NNG_ECLOSED)) {
+            rv = wr_.result();
+        }
+        u->finish_sync(rv, 0);
     }
 
     void step_locked() {
@@ -434,17 +453,16 @@ int client::create(const nng_url& url, client*& out) {
         return NNG_EADDRINVAL;
     }
     std::string scheme = url.u_scheme;
-    if (scheme == "https" || scheme == "wss") {
-        return NNG_ENOTSUP; // TLS comes with its own issue
-    }
-    if (scheme != "http" && scheme != "ws") {
+    bool secure = scheme == "https" || scheme == "wss";
+    if (!secure && scheme != "http" && scheme != "ws") {
         return NNG_EADDRINVAL;
     }
     std::string host = url.u_hostname != nullptr ? url.u_hostname : "";
     if (host.empty()) {
         return NNG_EADDRINVAL;
     }
-    std::string port = url.u_port != nullptr && *url.u_port != '\0' ? url.u_port : "80";
+    std::string port =
+        url.u_port != nullptr && *url.u_port != '\0' ? url.u_port : (secure ? "443" : "80");
     std::string bracketed = host.find(':') != std::string::npos ? "[" + host + "]" : host;
     std::string dial = "tcp://" + bracketed + ":" + port;
     nng_url* u = nullptr;
@@ -458,8 +476,31 @@ int client::create(const nng_url& url, client*& out) {
     if (rv != 0) {
         return rv;
     }
+    if (secure) {
+        tls::config* cfg = nullptr;
+        if ((rv = tls::config::create(tls::mode::client, cfg)) != 0) {
+            d->release();
+            return rv;
+        }
+        stream_dialer* plain = d;
+        rv = tls::wrap_dialer(plain, cfg, host, d);
+        cfg->release();
+        if (rv != 0) {
+            plain->release();
+            return rv;
+        }
+    }
     out = new client(d);
     return 0;
+}
+
+int client::set_tls(void* cfg) {
+    return dialer_->set(NNG_OPT_TLS_CONFIG, opt_in{&cfg, sizeof cfg, opt_type::ptr});
+}
+
+int client::get_tls(void*& cfg) {
+    std::size_t sz = sizeof cfg;
+    return dialer_->get(NNG_OPT_TLS_CONFIG, opt_out{&cfg, &sz, opt_type::ptr});
 }
 
 client::~client() {

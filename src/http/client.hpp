@@ -41,9 +41,15 @@ inline constexpr std::size_t default_response_limit = std::size_t{256} << 20; //
 
 class client final : public ref_counted {
   public:
-    // NNG_EADDRINVAL for a URL that is not http(s); NNG_ENOTSUP for https
-    // until TLS is supported.
+    // NNG_EADDRINVAL for a URL that is not http(s).  An https client
+    // starts with a default client TLS config (peer verified, the URL's
+    // host as server name).
     static int create(const nng_url& url, client*& out);
+
+    // https only (http: NNG_ENOTSUP), as NNG: through the dialer's
+    // NNG_OPT_TLS_CONFIG.
+    int set_tls(void* cfg);
+    int get_tls(void*& cfg);
 
     void connect(aio* a);
     void transact(request& req, response& res, aio* a);

@@ -9,6 +9,7 @@
 #include "http/parser.hpp"
 #include "http/range.hpp"
 #include "http/server_conn.hpp"
+#include "tls/transport.hpp"
 
 #include <asio/post.hpp>
 #include <cerrno>
@@ -666,9 +667,12 @@ void park_record(server_conn* rec, ref_ptr<stream> st, nng_duration timeout, boo
             arm_sweep(*rec->srv, sl);
         }
     }
-    if (stopped || !raw->wait_readable(&on_ready, rec)) {
-        // Closed meanwhile (or no such wait: only socket streams reach here).
+    if (stopped) {
         on_ready(rec, false);
+    } else if (!raw->wait_readable(&on_ready, rec)) {
+        // A stream that cannot wait without reading (TLS: bytes may wait
+        // inside the engine): a session reads at once, with the timeout.
+        on_ready(rec, raw->home() == nullptr);
     }
 }
 
@@ -815,14 +819,14 @@ registry& reg() {
 } // namespace
 
 int server::hold(const nng_url& url, server*& out) {
-    if (url.u_scheme == nullptr || std::strcmp(url.u_scheme, "http") != 0) {
-        return url.u_scheme != nullptr && std::strcmp(url.u_scheme, "https") == 0 ? NNG_ENOTSUP
-                                                                                  : NNG_EADDRINVAL;
+    bool https = url.u_scheme != nullptr && std::strcmp(url.u_scheme, "https") == 0;
+    if (url.u_scheme == nullptr || (!https && std::strcmp(url.u_scheme, "http") != 0)) {
+        return NNG_EADDRINVAL;
     }
     std::string host = url.u_hostname != nullptr ? url.u_hostname : "";
-    std::string port = url.u_port != nullptr && *url.u_port != '\0' ? url.u_port : "80";
+    std::string port = url.u_port != nullptr && *url.u_port != '\0' ? url.u_port : (https ? "443" : "80");
     std::string bracketed = host.find(':') != std::string::npos ? "[" + host + "]" : host;
-    std::string key = "http://" + bracketed + ":" + port;
+    std::string key = (https ? "https://" : "http://") + bracketed + ":" + port;
     registry& r = reg();
     std::lock_guard lk(r.mtx);
     if (auto it = r.servers.find(key); it != r.servers.end()) {
@@ -830,9 +834,42 @@ int server::hold(const nng_url& url, server*& out) {
         out = it->second.first;
         return 0;
     }
+    tls::config* cfg = nullptr;
+    if (https) {
+        if (int rv = tls::config::create(tls::mode::server, cfg); rv != 0) {
+            return rv;
+        }
+    }
     auto* s = new server(key, "tcp://" + bracketed + ":" + port);
+    s->tls_ = cfg;
     r.servers.emplace(key, std::make_pair(s, 1u));
     out = s;
+    return 0;
+}
+
+int server::set_tls(tls::config* cfg) {
+    std::lock_guard lk(mtx_);
+    if (tls_ == nullptr) {
+        return NNG_ENOTSUP;
+    }
+    if (cfg == nullptr) {
+        return NNG_EINVAL;
+    }
+    if (starts_ > 0) {
+        return NNG_EBUSY;
+    }
+    cfg->add_ref();
+    tls_->release();
+    tls_ = cfg;
+    return 0;
+}
+
+int server::get_tls(tls::config*& cfg) {
+    std::lock_guard lk(mtx_);
+    if (tls_ == nullptr) {
+        return NNG_ENOTSUP;
+    }
+    cfg = tls_;
     return 0;
 }
 
@@ -849,6 +886,9 @@ server::server(std::string key, std::string listen_url)
 
 server::~server() {
     accept_aio_.stop();
+    if (tls_ != nullptr) {
+        tls_->release();
+    }
     for (handler* h : handlers_) {
         h->release();
     }
@@ -916,6 +956,10 @@ int server::start() {
     if (rv == 0) {
         rv = make_listener(*u, listener_);
         nng_url_free(u);
+    }
+    if (rv == 0 && tls_ != nullptr) {
+        stream_listener* plain = listener_;
+        rv = tls::wrap_listener(plain, tls_, listener_);
     }
     if (rv == 0 && (rv = listener_->listen()) != 0) {
         listener_->close();

@@ -18,6 +18,7 @@
 #include "http/handler.hpp"
 #include "http/router.hpp"
 #include "stream/stream.hpp"
+#include "tls/config.hpp"
 
 #include <atomic>
 #include <cstdint>
@@ -66,6 +67,11 @@ class server final : public ref_counted {
     // one is set.
     void res_error(response& res);
 
+    // https: the TLS configuration (a default server one until set).  For
+    // an http server both are NNG_ENOTSUP; set_tls once started NNG_EBUSY.
+    int set_tls(tls::config* cfg);
+    int get_tls(tls::config*& cfg);
+
     // Limits (C++ API).  Settable at any time; each takes effect at the
     // next point a connection consults it.
     void set_limits(const server_limits& l);
@@ -98,6 +104,7 @@ class server final : public ref_counted {
     std::set<handler*> handlers_;
     std::map<std::uint16_t, std::string> error_pages_;
     stream_listener* listener_ = nullptr;
+    tls::config* tls_ = nullptr; // https only
     unsigned starts_ = 0;
     aio accept_aio_;
     std::atomic<std::size_t> nconns_{0};

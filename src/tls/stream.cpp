@@ -1,0 +1,414 @@
+#include "tls/stream.hpp"
+
+#include "core/error.hpp"
+#include "core/executor.hpp"
+
+#include <asio/post.hpp>
+#include <cerrno>
+#include <cstring>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+#include <unistd.h>
+
+namespace nnghttp::tls {
+
+namespace {
+constexpr std::size_t max_pending_out = 64 * 1024;
+constexpr std::uintptr_t tag_file = 2; // a send_file aio (prov_tag)
+
+bool is_ip_literal(const std::string& s) {
+    unsigned char buf[16];
+    return inet_pton(AF_INET, s.c_str(), buf) == 1 || inet_pton(AF_INET6, s.c_str(), buf) == 1;
+}
+} // namespace
+
+int tls_stream::create(ref_ptr<stream> under, config& cfg, const std::string& name,
+                       tls_stream*& out) {
+    SSL_CTX* ctx = cfg.use();
+    SSL* ssl = ctx != nullptr ? SSL_new(ctx) : nullptr;
+    if (ssl == nullptr) {
+        return NNG_ENOMEM;
+    }
+    BIO* rb = BIO_new(BIO_s_mem());
+    BIO* wb = BIO_new(BIO_s_mem());
+    if (rb == nullptr || wb == nullptr) {
+        BIO_free(rb);
+        BIO_free(wb);
+        SSL_free(ssl);
+        return NNG_ENOMEM;
+    }
+    BIO_set_mem_eof_return(rb, -1); // empty: "retry", not end of file
+    SSL_set_bio(ssl, rb, wb);
+    SSL_set_mode(ssl, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    if (cfg.role() == mode::client) {
+        SSL_set_connect_state(ssl);
+        if (!name.empty()) {
+            if (!is_ip_literal(name)) {
+                SSL_set_tlsext_host_name(ssl, name.c_str()); // SNI: names only
+                SSL_set1_host(ssl, name.c_str());
+            } else {
+                X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), name.c_str());
+            }
+        }
+    } else {
+        SSL_set_accept_state(ssl);
+    }
+    out = new tls_stream(std::move(under), cfg, ssl);
+    out->rbio_ = rb;
+    out->wbio_ = wb;
+    return 0;
+}
+
+tls_stream::tls_stream(ref_ptr<stream> under, config& cfg, SSL* ssl)
+    : under_(std::move(under)), cfg_(&cfg), ssl_(ssl), rx_(&tls_stream::rx_cb, this),
+      tx_(&tls_stream::tx_cb, this), netin_(new char[net_size]), netout_(new char[net_size]) {
+    cfg_->add_ref();
+    rx_.set_timeout(NNG_DURATION_INFINITE);
+    tx_.set_timeout(NNG_DURATION_INFINITE);
+}
+
+tls_stream::~tls_stream() {
+    rx_.stop();
+    tx_.stop();
+    under_->close();
+    SSL_free(ssl_);
+    cfg_->release();
+}
+
+// The last reference may go inside rx_cb or tx_cb, whose aios the
+// destructor waits for.
+void tls_stream::destroy() noexcept {
+    asio::post(executor::global().current_or_next().context(), [this] { delete this; });
+}
+
+void tls_stream::start() {
+    aio_queue done;
+    {
+        std::lock_guard lk(mtx_);
+        pump(done);
+    }
+    while (aio* a = done.pop_front()) {
+        a->complete(false);
+    }
+}
+
+void tls_stream::send(aio* a) {
+    a->prov_tag = 0;
+    submit(a, true);
+}
+
+void tls_stream::recv(aio* a) {
+    submit(a, false);
+}
+
+void tls_stream::send_file(aio* a, const file_span& f) {
+    a->prov_tag = tag_file;
+    a->prov_ptr = const_cast<file_span*>(&f);
+    submit(a, true);
+}
+
+void tls_stream::submit(aio* a, bool is_send) {
+    if (!a->begin()) {
+        return;
+    }
+    aio_queue done;
+    {
+        std::lock_guard lk(mtx_);
+        int rv = closed_ ? NNG_ECLOSED : err_;
+        if (rv == 0) {
+            rv = a->schedule(&tls_stream::cancel, this, this);
+        }
+        if (rv != 0) {
+            a->set_outcome(rv, 0);
+            done.push_back(a);
+        } else {
+            (is_send ? wrq_ : rdq_).push_back(a);
+            pump(done);
+        }
+    }
+    while (aio* x = done.pop_front()) {
+        x->complete(false); // inside the initiating call: posted
+    }
+}
+
+// The error for a failed SSL call: 0 when it only needs more input.
+int tls_stream::ssl_error(int ret) {
+    int e = SSL_get_error(ssl_, ret);
+    if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+        return 0;
+    }
+    if (e == SSL_ERROR_ZERO_RETURN) {
+        return NNG_ECONNSHUT; // the peer's close_notify
+    }
+    if (!hs_done_ && SSL_get_verify_result(ssl_) != X509_V_OK) {
+        ERR_clear_error();
+        return NNG_EPEERAUTH;
+    }
+    ERR_clear_error();
+    return NNG_ECRYPTO;
+}
+
+void tls_stream::fail_all(int rv, aio_queue& done) {
+    for (aio_queue* q : {&rdq_, &wrq_}) {
+        while (aio* a = q->pop_front()) {
+            a->set_outcome(rv, 0);
+            done.push_back(a);
+        }
+    }
+}
+
+// With mtx_ held: moves the engine as far as it can go, starting
+// underlying I/O where it needs some.
+void tls_stream::pump(aio_queue& done) {
+    if (closed_ || err_ != 0) {
+        return;
+    }
+    bool want_read = false;
+    if (!hs_done_) {
+        int r = SSL_do_handshake(ssl_);
+        if (r == 1) {
+            hs_done_ = true;
+        } else if (int rv = ssl_error(r); rv != 0) {
+            err_ = rv;
+        } else {
+            want_read = SSL_get_error(ssl_, r) == SSL_ERROR_WANT_READ;
+        }
+    }
+    if (hs_done_ && err_ == 0) {
+        // Plaintext for readers.
+        while (aio* a = rdq_.front()) {
+            nng_iov* v = nullptr;
+            for (unsigned i = 0; i < a->iov_count(); i++) {
+                if (a->iov()[i].iov_len > 0) {
+                    v = &a->iov()[i];
+                    break;
+                }
+            }
+            if (v == nullptr) {
+                rdq_.remove(a);
+                a->set_outcome(NNG_EINVAL, 0);
+                done.push_back(a);
+                continue;
+            }
+            std::size_t n = 0;
+            int r = SSL_read_ex(ssl_, v->iov_buf, v->iov_len, &n);
+            if (r == 1) {
+                rdq_.remove(a);
+                a->set_outcome(0, n);
+                done.push_back(a);
+                continue;
+            }
+            int rv = ssl_error(r);
+            if (rv == 0 && rx_err_ != 0) {
+                rv = rx_err_; // nothing more will come
+            }
+            if (rv == NNG_ECONNSHUT || (rv != 0 && rv == rx_err_)) {
+                rdq_.remove(a);
+                a->set_outcome(rv, 0);
+                done.push_back(a);
+                continue;
+            }
+            if (rv != 0) {
+                err_ = rv;
+                break;
+            }
+            want_read = true;
+            break;
+        }
+        // Plaintext from writers, while the ciphertext backlog is small.
+        while (aio* a = wrq_.front()) {
+            if (BIO_ctrl_pending(wbio_) >= max_pending_out) {
+                break;
+            }
+            const void* p = nullptr;
+            std::size_t len = 0;
+            if (a->prov_tag == tag_file) {
+                auto* f = static_cast<file_span*>(a->prov_ptr);
+                if (!filebuf_) {
+                    filebuf_.reset(new char[net_size]);
+                }
+                std::size_t want = f->length < net_size ? static_cast<std::size_t>(f->length) : net_size;
+                ssize_t got = ::pread(f->fd, filebuf_.get(), want, static_cast<off_t>(f->offset));
+                if (got <= 0) {
+                    wrq_.remove(a);
+                    a->set_outcome(from_errno(got < 0 ? errno : EIO), 0);
+                    done.push_back(a);
+                    continue;
+                }
+                p = filebuf_.get();
+                len = static_cast<std::size_t>(got);
+            } else {
+                for (unsigned i = 0; i < a->iov_count(); i++) {
+                    if (a->iov()[i].iov_len > 0) {
+                        p = a->iov()[i].iov_buf;
+                        len = a->iov()[i].iov_len;
+                        break;
+                    }
+                }
+            }
+            if (p == nullptr) {
+                wrq_.remove(a);
+                a->set_outcome(NNG_EINVAL, 0);
+                done.push_back(a);
+                continue;
+            }
+            std::size_t n = 0;
+            int r = SSL_write_ex(ssl_, p, len, &n);
+            if (r == 1) {
+                wrq_.remove(a);
+                a->set_outcome(0, n);
+                done.push_back(a);
+                continue;
+            }
+            if (int rv = ssl_error(r); rv != 0) {
+                err_ = rv;
+            }
+            break;
+        }
+    }
+    if (err_ != 0) {
+        fail_all(err_, done);
+    }
+    // Ciphertext out (also the alert that reports a failure).
+    if (!tx_busy_ && BIO_ctrl_pending(wbio_) > 0) {
+        int n = BIO_read(wbio_, netout_.get(), static_cast<int>(net_size));
+        if (n > 0) {
+            out_len_ = static_cast<std::size_t>(n);
+            out_off_ = 0;
+            nng_iov iov{netout_.get(), out_len_};
+            (void)tx_.set_iov(1, &iov);
+            tx_busy_ = true;
+            add_ref();
+            under_->send(&tx_);
+        }
+    }
+    if (err_ != 0) {
+        if (!tx_busy_) {
+            under_->close();
+        }
+        return;
+    }
+    // Ciphertext in, when the engine waits for it.
+    if (want_read && !rx_busy_ && rx_err_ == 0) {
+        nng_iov iov{netin_.get(), net_size};
+        (void)rx_.set_iov(1, &iov);
+        rx_busy_ = true;
+        add_ref();
+        under_->recv(&rx_);
+    }
+}
+
+void tls_stream::rx_cb(void* arg) {
+    auto* s = static_cast<tls_stream*>(arg);
+    aio_queue done;
+    {
+        std::lock_guard lk(s->mtx_);
+        s->rx_busy_ = false;
+        int rv = s->rx_.result();
+        if (rv != 0) {
+            s->rx_err_ = rv;
+            if (!s->hs_done_ && s->err_ == 0) {
+                s->err_ = rv; // the peer went away during the handshake
+                s->fail_all(rv, done);
+            }
+        } else {
+            BIO_write(s->rbio_, s->netin_.get(), static_cast<int>(s->rx_.count()));
+        }
+        s->pump(done);
+    }
+    while (aio* a = done.pop_front()) {
+        a->complete(true);
+    }
+    s->release();
+}
+
+void tls_stream::tx_cb(void* arg) {
+    auto* s = static_cast<tls_stream*>(arg);
+    aio_queue done;
+    {
+        std::lock_guard lk(s->mtx_);
+        int rv = s->tx_.result();
+        if (rv != 0) {
+            s->tx_busy_ = false;
+            if (s->err_ == 0) {
+                s->err_ = rv;
+            }
+            s->fail_all(s->err_, done);
+            s->under_->close();
+        } else {
+            s->out_off_ += s->tx_.count();
+            if (s->out_off_ < s->out_len_) {
+                nng_iov iov{s->netout_.get() + s->out_off_, s->out_len_ - s->out_off_};
+                (void)s->tx_.set_iov(1, &iov);
+                s->add_ref();
+                s->under_->send(&s->tx_);
+            } else {
+                s->tx_busy_ = false;
+                if (s->err_ != 0 && BIO_ctrl_pending(s->wbio_) == 0) {
+                    s->under_->close(); // the alert is out
+                } else {
+                    s->pump(done);
+                }
+            }
+        }
+    }
+    while (aio* a = done.pop_front()) {
+        a->complete(true);
+    }
+    s->release();
+}
+
+void tls_stream::cancel(aio* a, void* arg, int err) {
+    auto* s = static_cast<tls_stream*>(arg);
+    bool found;
+    {
+        std::lock_guard lk(s->mtx_);
+        found = s->rdq_.remove(a) || s->wrq_.remove(a);
+    }
+    if (found) {
+        a->finish_error(err);
+    }
+}
+
+void tls_stream::close() {
+    aio_queue done;
+    {
+        std::lock_guard lk(mtx_);
+        if (closed_) {
+            return;
+        }
+        closed_ = true;
+        fail_all(NNG_ECLOSED, done);
+    }
+    under_->close();
+    while (aio* a = done.pop_front()) {
+        a->complete(false);
+    }
+}
+
+int tls_stream::get(std::string_view name, const opt_out& out) {
+    if (name == NNG_OPT_TLS_VERIFIED) {
+        std::lock_guard lk(mtx_);
+        X509* peer = SSL_get0_peer_certificate(ssl_);
+        bool ok = hs_done_ && peer != nullptr && SSL_get_verify_result(ssl_) == X509_V_OK;
+        return copy_out(ok, out);
+    }
+    if (name == NNG_OPT_TLS_CONFIG) {
+        void* p = cfg_;
+        return copy_out(p, out);
+    }
+    return under_->get(name, out);
+}
+
+int tls_stream::set(std::string_view name, const opt_in& in) {
+    if (name == NNG_OPT_TLS_VERIFIED || name == NNG_OPT_TLS_CONFIG) {
+        return NNG_EREADONLY;
+    }
+    return under_->set(name, in);
+}
+
+} // namespace nnghttp::tls
