@@ -22,6 +22,7 @@ stdlib only.  Exit status 0 when every case passed.
 """
 import argparse
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -239,6 +240,8 @@ def main():
     if "ours-server" in groups and not args.server_app and not args.list_differences:
         ap.error("the ours group needs --server-app")
     kinds = set().union(*(cases_mod.SERVERS[g] for g in groups))
+    # A SIGTERM (a test driver's timeout) still stops the servers.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
 
     with Servers(kinds, args.server_app, args.site) as servers:
         selected = [c for c in cases_mod.build(servers)
