@@ -129,8 +129,9 @@ class txn final : public ref_counted {
     // The user may free the request once called back, and a server may
     // answer before it has read all of it: the write must be done first.
     // It nearly always is; if not (an early answer, or its completion is
-    // queued behind ours on this very stack), look again shortly.  A failed
-    // write closed the conn: its error is the one to report.
+    // queued behind ours on this very stack), look again shortly.  When the
+    // exchange failed because a failed write closed the conn, the write's
+    // error is the one to report.
     void finish_after_write() {
         if (!wr_.settled()) {
             add_ref();
@@ -144,8 +145,17 @@ class txn final : public ref_counted {
         }
         aio* u = std::exchange(fin_aio_, nullptr);
         int rv = fin_rv_;
-        if (wr_.result() != 0 && (rv == 0 || rv == NNG_ECLOSED)) {
+        // A whole response counts, even if the write's completion saw the
+        // conn close afterwards (it raced with the server's close).
+        if (wr_.result() != 0 && rv == NNG_ECLOSED) {
             rv = wr_.result();
+        }
+        if (rv == 0 && (client_ != nullptr || server_closes())) {
+            // The server said this was the last exchange: the next
+            // transaction fails at once (NNG_ECLOSED) instead of sending
+            // into a connection that is going away.  (Only now: closing
+            // earlier could fail the request's write, not yet called back.)
+            conn_->close();
         }
         u->finish_sync(rv, 0);
     }
@@ -264,12 +274,12 @@ class txn final : public ref_counted {
         for (;;) {
             chunk_result r = chunks_.decode(std::string_view(pend_).substr(pos));
             pos += r.consumed;
+            if (chunks_.body_size() + chunks_.chunk_remaining() > limit_) {
+                fail(NNG_EMSGSIZE); // announced by a size line: refused before it comes
+                return;
+            }
             switch (r.status) {
             case chunk_status::data:
-                if (acc_.size() + r.data.size() > limit_) {
-                    fail(NNG_EMSGSIZE);
-                    return;
-                }
                 acc_.append(r.data);
                 continue;
             case chunk_status::need_more:
@@ -334,6 +344,17 @@ class txn final : public ref_counted {
         finish(rv);
     }
 
+    // Whether the response ends the connection: "Connection: close", or
+    // HTTP/1.0 without "Connection: keep-alive".
+    bool server_closes() const {
+        const char* c = res_.get_header("Connection");
+        auto has = [c](std::string_view token) { return c != nullptr && list_has_token(c, token); };
+        if (has("close")) {
+            return true;
+        }
+        return std::strcmp(res_.version(), "HTTP/1.0") == 0 && !has("keep-alive");
+    }
+
     // With mtx_ held, from the inner aio's callback (a loop thread, not the
     // initiating call): the user's callback runs right here.
     void finish(int rv) {
@@ -341,9 +362,7 @@ class txn final : public ref_counted {
         if (u == nullptr) {
             return;
         }
-        if (rv == 0 && client_ != nullptr) {
-            conn_->close();
-        }
+
         fin_aio_ = u;
         fin_rv_ = rv;
     }

@@ -953,4 +953,25 @@ chunk_result chunk_decoder::decode(std::string_view in) {
     return {chunk_status::need_more, i, {}, parse_error::none};
 }
 
+bool list_has_token(std::string_view list, std::string_view token) noexcept {
+    while (!list.empty()) {
+        auto comma = list.find(',');
+        std::string_view item = list.substr(0, comma);
+        while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) {
+            item.remove_prefix(1);
+        }
+        while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) {
+            item.remove_suffix(1);
+        }
+        if (iequals(item, token)) {
+            return true;
+        }
+        if (comma == std::string_view::npos) {
+            break;
+        }
+        list.remove_prefix(comma + 1);
+    }
+    return false;
+}
+
 } // namespace nnghttp::http

@@ -264,6 +264,11 @@ class chunk_decoder {
 
     // Body bytes produced so far.
     std::uint64_t body_size() const noexcept { return body_size_; }
+    // Bytes the current chunk still announces (its size, while its size
+    // line is read; then what is left of its data): body_size() plus this
+    // is what the body will have grown to at the end of this chunk, known
+    // before the data arrives (a limit can be enforced early).
+    std::uint64_t chunk_remaining() const noexcept { return remaining_; }
 
     void reset() noexcept;
 
@@ -290,6 +295,9 @@ class chunk_decoder {
 // Character classes, for code that builds messages (validating what it is
 // about to send) as well as for the parser.
 bool is_token(std::string_view s) noexcept;          // non-empty tchar run
+// Whether a comma-separated field value (Connection, Expect, ...) lists
+// token, compared without case; whitespace around elements is ignored.
+bool list_has_token(std::string_view list, std::string_view token) noexcept;
 bool is_field_value(std::string_view s) noexcept;    // VCHAR/SP/HTAB/obs-text,
                                                      // no edge whitespace
 bool is_request_target(std::string_view s) noexcept; // non-empty, no SP/CTL

@@ -39,25 +39,7 @@ time_ms deadline_after(nng_duration d) {
 }
 
 bool has_token(const char* list, std::string_view token) {
-    std::string_view s(list);
-    while (!s.empty()) {
-        auto comma = s.find(',');
-        std::string_view item = s.substr(0, comma);
-        while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) {
-            item.remove_prefix(1);
-        }
-        while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) {
-            item.remove_suffix(1);
-        }
-        if (iequals(item, token)) {
-            return true;
-        }
-        if (comma == std::string_view::npos) {
-            break;
-        }
-        s.remove_prefix(comma + 1);
-    }
-    return false;
+    return list_has_token(list, token);
 }
 
 } // namespace
@@ -253,13 +235,13 @@ class session {
         for (;;) {
             chunk_result r = chunks_.decode(std::string_view(cpend_).substr(pos));
             pos += r.consumed;
+            if (chunks_.body_size() + chunks_.chunk_remaining() > handler_->max_body()) {
+                close_after_ = true; // announced too big: refused before it comes
+                respond_error(413);
+                return;
+            }
             switch (r.status) {
             case chunk_status::data:
-                if (cbody_.size() + r.data.size() > handler_->max_body()) {
-                    close_after_ = true;
-                    respond_error(413);
-                    return;
-                }
                 cbody_.append(r.data);
                 continue;
             case chunk_status::need_more:
