@@ -4,6 +4,7 @@
 #include "capi/handles.hpp"
 #include "tls/config.hpp"
 
+#include <cstring>
 #include <nng/nng.h>
 #include <nng/supplemental/tls/tls.h>
 #include <openssl/crypto.h>
@@ -23,6 +24,16 @@ nng_tls_config* to_c(config* c) noexcept {
     return reinterpret_cast<nng_tls_config*>(c);
 }
 
+// The value a C caller passed for one of the TLS enums.  C allows any int
+// there, but in C++ loading a value outside the enumerators' range is
+// undefined (UBSan reports it), so the bytes are read as an int.
+template <typename E> int raw_value(const E& e) noexcept {
+    static_assert(sizeof(E) == sizeof(int));
+    int v;
+    std::memcpy(&v, &e, sizeof v);
+    return v;
+}
+
 } // namespace
 
 extern "C" {
@@ -30,12 +41,13 @@ extern "C" {
 int nng_tls_config_alloc(nng_tls_config** out, nng_tls_mode m) {
     // NNG takes any mode other than NNG_TLS_MODE_SERVER for a client; the
     // man page lists NNG_EINVAL for an invalid one, and so do we.
-    if (out == nullptr || (m != NNG_TLS_MODE_CLIENT && m != NNG_TLS_MODE_SERVER)) {
+    int mv = raw_value(m);
+    if (out == nullptr || (mv != NNG_TLS_MODE_CLIENT && mv != NNG_TLS_MODE_SERVER)) {
         return NNG_EINVAL;
     }
     return guard([&] {
         config* c = nullptr;
-        int rv = config::create(m == NNG_TLS_MODE_SERVER ? mode::server : mode::client, c);
+        int rv = config::create(mv == NNG_TLS_MODE_SERVER ? mode::server : mode::client, c);
         if (rv == 0) {
             *out = to_c(c);
         }
@@ -93,7 +105,7 @@ int nng_tls_config_auth_mode(nng_tls_config* c, nng_tls_auth_mode a) {
     }
     // An out-of-range value reaches the config as such and is refused there
     // (after the NNG_EBUSY check, in NNG's order).
-    return guard([&] { return from_c(c)->set_auth_mode(static_cast<auth>(static_cast<int>(a))); });
+    return guard([&] { return from_c(c)->set_auth_mode(static_cast<auth>(raw_value(a))); });
 }
 
 int nng_tls_config_ca_file(nng_tls_config* c, const char* path) {
@@ -116,7 +128,7 @@ int nng_tls_config_version(nng_tls_config* c, nng_tls_version min_version,
         return NNG_EINVAL;
     }
     return guard([&] {
-        return from_c(c)->set_version(static_cast<int>(min_version), static_cast<int>(max_version));
+        return from_c(c)->set_version(raw_value(min_version), raw_value(max_version));
     });
 }
 

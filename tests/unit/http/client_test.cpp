@@ -158,6 +158,10 @@ result transact(nng_http_client* cli, nng_http_conn* conn, const std::string& ur
 class ClientTest : public ::testing::Test {
   protected:
     void open(const script_server& s) {
+        if (cli_ != nullptr) {
+            nng_http_client_free(cli_);
+            cli_ = nullptr;
+        }
         nng_url* u = nullptr;
         ASSERT_EQ(nng_url_parse(&u, s.url().c_str()), 0);
         ASSERT_EQ(nng_http_client_alloc(&cli_, u), 0);
