@@ -4,6 +4,7 @@
 #include "http/parser.hpp"
 
 #include <charconv>
+#include <cstdio>
 #include <limits>
 
 namespace nnghttp::http {
@@ -92,16 +93,12 @@ std::string file_etag(std::uint64_t size, std::int64_t mtime_ns, std::uint64_t i
 
 std::string_view file_etag(std::uint64_t size, std::int64_t mtime_ns, std::uint64_t inode,
                            std::span<char, etag_max> out) noexcept {
-    char* p = out.data();
-    char* end = p + out.size();
-    *p++ = '"';
-    p = std::to_chars(p, end, inode, 16).ptr;
-    *p++ = '-';
-    p = std::to_chars(p, end, size, 16).ptr;
-    *p++ = '-';
-    p = std::to_chars(p, end, static_cast<std::uint64_t>(mtime_ns), 16).ptr;
-    *p++ = '"';
-    return {out.data(), static_cast<std::size_t>(p - out.data())};
+    // At most 1 + 16 + 1 + 16 + 1 + 16 + 1 = 52 bytes: it always fits.
+    int n = std::snprintf(out.data(), out.size(), "\"%llx-%llx-%llx\"",
+                          static_cast<unsigned long long>(inode),
+                          static_cast<unsigned long long>(size),
+                          static_cast<unsigned long long>(static_cast<std::uint64_t>(mtime_ns)));
+    return {out.data(), n > 0 ? static_cast<std::size_t>(n) : 0};
 }
 
 bool is_entity_tag(std::string_view s) noexcept {

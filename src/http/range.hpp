@@ -63,7 +63,7 @@ namespace nnghttp::http {
 // A strong ETag for a file, quotes included.
 std::string file_etag(std::uint64_t size, std::int64_t mtime_ns, std::uint64_t inode);
 // The same, written into out (no allocation); returns a view of out.
-inline constexpr std::size_t etag_max = 3 * 16 + 4;
+inline constexpr std::size_t etag_max = 3 * 16 + 5; // and the NUL snprintf writes
 std::string_view file_etag(std::uint64_t size, std::int64_t mtime_ns, std::uint64_t inode,
                            std::span<char, etag_max> out) noexcept;
 

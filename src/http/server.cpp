@@ -401,6 +401,8 @@ class session {
         // Head first (aux_, no callback), then the file with tx_: writes
         // complete in order, and a failed head fails the file write too.
         stamp(res_);
+        sent_status_ = res_.status();
+        sent_bytes_ = file_.length;
         conn_->write_res(res_, &aux_);
         tx_.set_timeout(srv_->send_timeout_.load(std::memory_order_relaxed));
         conn_->write_file(file_, &tx_);
@@ -499,12 +501,23 @@ class session {
         if (head_) {
             r.body().borrow(nullptr, 0); // the head only; Content-Length stays
         }
+        sent_status_ = r.status();
+        sent_bytes_ = r.body().size();
         tx_.set_timeout(srv_->send_timeout_.load(std::memory_order_relaxed));
         conn_->write_res(r, &tx_);
     }
 
     void on_sent() {
         close_file();
+        if (tx_.result() == 0) {
+            if (const access_log_fn* log = srv_->log_.load(std::memory_order_acquire)) {
+                nng_sockaddr peer{};
+                std::size_t sz = sizeof peer;
+                (void)conn_->underlying().get(NNG_OPT_REMADDR, opt_out{&peer, &sz, opt_type::sockaddr});
+                (*log)(access_record{&peer, req_.method(), req_.uri(), req_.version(), sent_status_,
+                                     sent_bytes_});
+            }
+        }
         if (tx_.result() != 0 || close_after_) {
             finish();
             return;
@@ -531,6 +544,8 @@ class session {
     std::size_t body_len_ = 0;
     bool head_ = false;
     bool close_after_ = false;
+    std::uint16_t sent_status_ = 0;
+    std::uint64_t sent_bytes_ = 0;
     // A file being sent.
     int fd_ = -1;
     file_span file_;
@@ -908,6 +923,16 @@ void server_release(server* s) {
 std::shared_ptr<const router> server::routes() const {
     std::lock_guard lk(mtx_);
     return routes_;
+}
+
+void server::set_access_log(access_log_fn fn) {
+    std::lock_guard lk(mtx_);
+    if (starts_ > 0) {
+        return; // connections may be reading it
+    }
+    log_.store(nullptr, std::memory_order_release);
+    log_fn_ = fn ? std::make_unique<access_log_fn>(std::move(fn)) : nullptr;
+    log_.store(log_fn_.get(), std::memory_order_release);
 }
 
 void server::set_limits(const server_limits& l) {

@@ -22,6 +22,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -33,6 +34,17 @@ namespace nnghttp::http {
 
 class server_conn;
 class response;
+
+// One line of the access log: what a request got.
+struct access_record {
+    const nng_sockaddr* peer; // the client's address
+    const char* method;
+    const char* uri;
+    const char* version;
+    std::uint16_t status;
+    std::uint64_t bytes; // body bytes sent (0 for HEAD)
+};
+using access_log_fn = std::function<void(const access_record&)>;
 
 // What the server allows each client, so that one slow, idle or hostile
 // client cannot hold on to resources other clients need.  Durations are in
@@ -77,6 +89,10 @@ class server final : public ref_counted {
     void set_limits(const server_limits& l);
     server_limits limits() const;
 
+    // Called once per response sent, on an event loop thread (several at
+    // once: the function must be thread-safe).  Set before start().
+    void set_access_log(access_log_fn fn);
+
     // Connections open now (active or idle).
     std::size_t connections() const noexcept { return nconns_.load(std::memory_order_relaxed); }
 
@@ -114,6 +130,8 @@ class server final : public ref_counted {
     std::atomic<nng_duration> body_timeout_{60000};
     std::atomic<nng_duration> send_timeout_{60000};
     std::atomic<std::size_t> max_connections_{16384};
+    std::atomic<const access_log_fn*> log_{nullptr};
+    std::unique_ptr<access_log_fn> log_fn_;
     // One per event loop: the connections whose streams live there.
     std::unique_ptr<slot[]> slots_;
     unsigned nslots_ = 0;
