@@ -137,10 +137,12 @@ const char* nng_tls_engine_name(void) {
 }
 
 const char* nng_tls_engine_description(void) {
+    nnghttp::tls::init_openssl();
     return OpenSSL_version(OPENSSL_VERSION);
 }
 
 bool nng_tls_engine_fips_mode(void) {
+    nnghttp::tls::init_openssl();
     return EVP_default_properties_is_fips_enabled(nullptr) != 0;
 }
 

@@ -229,7 +229,22 @@ int proto_version(int v) {
 
 } // namespace
 
+void init_openssl() noexcept {
+    // OpenSSL frees its global state from an atexit handler, while our
+    // event loops may still be closing TLS streams and freeing contexts
+    // (ThreadSanitizer saw the race): keep the state for the process's
+    // life.  The flag only counts on OpenSSL's first initialisation, so
+    // every entry point of ours calls this first.
+    static const bool done = [] {
+        return OPENSSL_init_ssl(OPENSSL_INIT_NO_ATEXIT | OPENSSL_INIT_LOAD_SSL_STRINGS |
+                                    OPENSSL_INIT_LOAD_CRYPTO_STRINGS,
+                                nullptr) == 1;
+    }();
+    (void)done;
+}
+
 int config::create(mode m, config*& out) {
+    init_openssl();
     error_queue_scope errors;
     SSL_CTX* ctx = SSL_CTX_new(m == mode::server ? TLS_server_method() : TLS_client_method());
     if (ctx == nullptr) {

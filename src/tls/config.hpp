@@ -20,6 +20,9 @@ typedef struct ssl_ctx_st SSL_CTX; // OpenSSL's, without its headers here
 namespace nnghttp::tls {
 
 enum class mode { client = 0, server = 1 };
+
+// Initialises OpenSSL once, without its exit-time cleanup (see config.cpp).
+void init_openssl() noexcept;
 enum class auth { none = 0, optional = 1, required = 2 };
 
 class config final : public ref_counted {
