@@ -7,6 +7,8 @@ Subcommands:
   check PORT ONE_BIN        sanity answers of /static, /file and /echo
   idle PID PORT COUNT       resident memory per idle keep-alive connection
   report TSV IDLE_TSV MD    median table on stdout and as markdown in MD
+  tlsreport TSV MD TLS_VERSION TITLE...
+                            run_tls.sh's median table, on stdout and in MD
 """
 import http.client
 import os
@@ -240,6 +242,16 @@ def ratio(a, b):
     return "n/a" if a is None or b is None or b == 0 else f"{a / b:.2f}x"
 
 
+def render(head, body, left=3):
+    """A markdown table: the first `left` columns left-aligned, the rest right."""
+    widths = [max(len(x) for x in col) for col in zip(head, *body)]
+    line = lambda cells: "| " + " | ".join(  # noqa: E731
+        c.ljust(w) if i < left else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths))) + " |"
+    sep = "|" + "|".join(("-" * (w + 2)) if i < left else ("-" * (w + 1) + ":")
+                         for i, w in enumerate(widths)) + "|"
+    return [line(head)] + [sep] + [line(r) for r in body]
+
+
 def report(tsv, idle_tsv, md_path, title_lines):
     rows = read_tsv(tsv)
     groups = {}
@@ -325,14 +337,6 @@ def report(tsv, idle_tsv, md_path, title_lines):
                 idle_table.append(["", f"ours/{label}", "", ratio(per.get("ours"), per[key]),
                                    "", "", ""])
 
-    def render(head_, body):
-        widths = [max(len(x) for x in col) for col in zip(head_, *body)]
-        line = lambda cells: "| " + " | ".join(  # noqa: E731
-            c.ljust(w) if i < 3 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths))) + " |"
-        sep = "|" + "|".join(("-" * (w + 2)) if i < 3 else ("-" * (w + 1) + ":")
-                             for i, w in enumerate(widths)) + "|"
-        return [line(head_), sep] + [line(r) for r in body]
-
     out = list(title_lines) + [""] + render(head, table)
     if idle_table:
         out += [""] + render(idle_head, idle_table)
@@ -340,6 +344,84 @@ def report(tsv, idle_tsv, md_path, title_lines):
             "below 1x is better for latency, CPU per request and KiB per connection. "
             "errors: wrk's socket errors (connect/read/write/timeout) and non-2xx/3xx "
             "answers (status), summed over rounds; died = server process found dead after a run."]
+    text = "\n".join(out) + "\n"
+    sys.stdout.write(text)
+    with open(md_path, "w") as f:
+        f.write(text)
+    return 0
+
+
+def tls_report(tsv, md_path, tls_version, title_lines):
+    """run_tls.sh's table: keep-alive requests and full handshakes per second."""
+    rows = read_tsv(tsv)
+    tests = [("ka", "keep-alive", "req/s"), ("hs", "handshakes", "hs/s")]
+
+    def stats(runs):
+        ok = [r for r in runs if r["requests"] != "na" and int(r["requests"]) > 0]
+        errs = sum(int(r["errors"]) for r in runs if r["errors"] != "na")
+        died = sum(int(r["died"]) for r in runs)
+        notes = sorted({r["note"] for r in runs if r["note"]})
+        if not ok:
+            return None, errs, died, notes
+
+        def per_s(r):
+            return int(r["requests"]) / (int(r["duration_us"]) / 1e6)
+
+        def cpu_s(r):
+            return int(r["cpu_ticks"]) / int(r["clk_tck"])
+
+        client = [int(r["client_cpu_us"]) / int(r["duration_us"]) for r in ok
+                  if r["client_cpu_us"] != "na"]
+        return {
+            "rate": statistics.median(per_s(r) for r in ok),
+            "p50": statistics.median(float(r["p50_us"]) for r in ok) / 1000.0,
+            "p99": statistics.median(float(r["p99_us"]) for r in ok) / 1000.0,
+            "cpu": statistics.median(cpu_s(r) / int(r["requests"]) * 1e6 for r in ok),
+            "busy": statistics.median(cpu_s(r) / (int(r["duration_us"]) / 1e6) for r in ok),
+            "client": statistics.median(client) if client else None,
+        }, errs, died, notes
+
+    head = ["test", "server", "per second", "p50 ms", "p99 ms", "server CPU us", "server busy",
+            "client busy", "errors"]
+    table = []
+    for test, label, unit in tests:
+        got = {}
+        for key, name in SERVERS:
+            runs = [r for r in rows if r["test"] == test and r["server"] == key]
+            if not runs:
+                if key == "nng" and tls_version == "1.3":
+                    table.append([label, name, "n/a", "n/a", "n/a", "n/a", "n/a", "n/a",
+                                  "n/a: mbedTLS in NNG 1.5.2 has no TLS 1.3"])
+                continue
+            st, errs, died, notes = stats(runs)
+            bad = ", ".join([str(errs)] + ([f"died {died}"] if died else []) + notes)
+            got[key] = st
+            if st is None:
+                table.append([label, name, "n/a", "n/a", "n/a", "n/a", "n/a", "n/a", bad])
+                continue
+            table.append([label, name, f"{fmt(st['rate'], 0)} {unit}", fmt(st["p50"], 3),
+                          fmt(st["p99"], 3), fmt(st["cpu"], 2), f"{st['busy'] * 100:.0f}%",
+                          "" if st["client"] is None else f"{st['client'] * 100:.0f}%", bad])
+        ours = got.get("ours")
+        for key, name in SERVERS[1:]:
+            if key not in got:
+                continue
+            theirs = got[key]
+            if ours is None or theirs is None:
+                table.append([label, f"ours/{name}", "n/a", "n/a", "n/a", "n/a", "", "", ""])
+                continue
+            table.append([label, f"ours/{name}", ratio(ours["rate"], theirs["rate"]),
+                          ratio(ours["p50"], theirs["p50"]), ratio(ours["p99"], theirs["p99"]),
+                          ratio(ours["cpu"], theirs["cpu"]), "", "", ""])
+
+    out = list(title_lines) + [""] + render(head, table, left=2)
+    out += ["", "Ratios are ours divided by theirs: above 1x is better for the rate, below 1x "
+            "for latency and server CPU per request or handshake. errors: failed requests or "
+            "connections summed over rounds (wrk: socket errors and non-2xx answers; "
+            "hs_client: failed connects, handshakes, reads or wrong answers); died = server "
+            "process found dead after a run. When the client is about 100% busy and the server "
+            "is not, the rate is the client's limit and the server CPU per handshake is the "
+            "figure to compare."]
     text = "\n".join(out) + "\n"
     sys.stdout.write(text)
     with open(md_path, "w") as f:
@@ -364,6 +446,8 @@ def main(argv):
         return idle(int(argv[2]), int(argv[3]), int(argv[4]))
     if cmd == "report":
         return report(argv[2], argv[3], argv[4], argv[5:])
+    if cmd == "tlsreport":
+        return tls_report(argv[2], argv[3], argv[4], argv[5:])
     sys.stderr.write(__doc__)
     return 2
 
