@@ -3,6 +3,7 @@
 #include "core/error.hpp"
 #include "core/executor.hpp"
 
+#include <algorithm>
 #include <asio/post.hpp>
 #include <cerrno>
 #include <cstring>
@@ -144,7 +145,12 @@ int tls_stream::ssl_error(int ret) {
     if (e == SSL_ERROR_ZERO_RETURN) {
         return NNG_ECONNSHUT; // the peer's close_notify
     }
-    if (!hs_done_ && SSL_get_verify_result(ssl_) != X509_V_OK) {
+    // The peer failed to authenticate: its certificate did not verify, or
+    // it sent none when one is required.
+    unsigned long first = ERR_peek_error();
+    if (!hs_done_ && (SSL_get_verify_result(ssl_) != X509_V_OK ||
+                      (ERR_GET_LIB(first) == ERR_LIB_SSL &&
+                       ERR_GET_REASON(first) == SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE))) {
         ERR_clear_error();
         return NNG_EPEERAUTH;
     }
@@ -242,12 +248,28 @@ void tls_stream::pump(aio_queue& done) {
                 p = filebuf_.get();
                 len = static_cast<std::size_t>(got);
             } else {
+                // Several vectors (an HTTP head and its body) go out as one
+                // record: gathered into a buffer, up to a record's worth.
+                unsigned nonempty = 0;
                 for (unsigned i = 0; i < a->iov_count(); i++) {
                     if (a->iov()[i].iov_len > 0) {
-                        p = a->iov()[i].iov_buf;
-                        len = a->iov()[i].iov_len;
-                        break;
+                        if (nonempty++ == 0) {
+                            p = a->iov()[i].iov_buf;
+                            len = a->iov()[i].iov_len;
+                        }
                     }
+                }
+                if (nonempty > 1 && len < net_size) {
+                    if (!filebuf_) {
+                        filebuf_.reset(new char[net_size]);
+                    }
+                    len = 0;
+                    for (unsigned i = 0; i < a->iov_count() && len < net_size; i++) {
+                        std::size_t n = std::min(a->iov()[i].iov_len, net_size - len);
+                        std::memcpy(filebuf_.get() + len, a->iov()[i].iov_buf, n);
+                        len += n;
+                    }
+                    p = filebuf_.get();
                 }
             }
             if (p == nullptr) {
