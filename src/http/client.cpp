@@ -134,9 +134,19 @@ class txn final : public ref_counted {
     // error is the one to report.
     void finish_after_write() {
         if (!wr_.settled()) {
+            // First look again right after what is queued on this loop (the
+            // write's completion usually is); after that, every millisecond
+            // (a write still going, e.g. a big body the server answered early).
             add_ref();
-            auto t = std::make_shared<asio::steady_timer>(executor::global().current_or_next().context(),
-                                                          std::chrono::milliseconds(1));
+            auto& ctx = executor::global().current_or_next().context();
+            if (write_polls_++ == 0) {
+                asio::post(ctx, [this] {
+                    finish_after_write();
+                    release();
+                });
+                return;
+            }
+            auto t = std::make_shared<asio::steady_timer>(ctx, std::chrono::milliseconds(1));
             t->async_wait([this, t](const asio::error_code&) {
                 finish_after_write();
                 release();
@@ -386,6 +396,7 @@ class txn final : public ref_counted {
     std::size_t got_ = 0;
     aio* fin_aio_ = nullptr; // finished by step() after unlocking
     int fin_rv_ = 0;
+    unsigned write_polls_ = 0;
     aio wr_; // the request's write
     aio inner_;
 };
