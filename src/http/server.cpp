@@ -38,10 +38,6 @@ time_ms deadline_after(nng_duration d) {
     return d < 0 ? time_never : clock_ms() + static_cast<time_ms>(d);
 }
 
-bool has_token(const char* list, std::string_view token) {
-    return list_has_token(list, token);
-}
-
 } // namespace
 
 // ---- the per-request state of an active connection ----
@@ -131,9 +127,9 @@ class session {
         bool http10 = std::strcmp(version, "HTTP/1.0") == 0;
         const char* connection = req_.get_header("Connection");
         if (http10) {
-            close_after_ = connection == nullptr || !has_token(connection, "keep-alive");
+            close_after_ = connection == nullptr || !list_has_token(connection, "keep-alive");
         }
-        if (connection != nullptr && has_token(connection, "close")) {
+        if (connection != nullptr && list_has_token(connection, "close")) {
             close_after_ = true;
         }
         head_ = std::strcmp(req_.method(), "HEAD") == 0;
@@ -183,7 +179,7 @@ class session {
         // for this before sending the body (HTTP/1.0 clients never do).
         if (!http10) {
             if (const char* expect = req_.get_header("Expect");
-                expect != nullptr && has_token(expect, "100-continue")) {
+                expect != nullptr && list_has_token(expect, "100-continue")) {
                 static constexpr char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
                 nng_iov iov{const_cast<char*>(cont), sizeof cont - 1};
                 (void)aux_.set_iov(1, &iov);

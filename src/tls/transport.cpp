@@ -13,7 +13,7 @@ namespace nnghttp::tls {
 namespace {
 
 // The options both endpoint kinds share; with mtx held by the caller.
-int set_common(config*& cfg, std::string* server_name, std::string_view name, const opt_in& in) {
+int set_common(config*& cfg, std::string_view name, const opt_in& in) {
     if (name == NNG_OPT_TLS_CONFIG) {
         void* p = nullptr;
         if (int rv = copy_in(p, in); rv != 0) {
@@ -32,9 +32,6 @@ int set_common(config*& cfg, std::string* server_name, std::string_view name, co
     if (name == NNG_OPT_TLS_SERVER_NAME) {
         if (int rv = copy_in_string(s, in, 256); rv != 0) {
             return rv;
-        }
-        if (server_name != nullptr) {
-            *server_name = s;
         }
         return cfg->set_server_name(std::string(s).c_str());
     }
@@ -66,6 +63,31 @@ bool is_tls_option(std::string_view name) {
            name == NNG_OPT_TLS_CERT_KEY_FILE;
 }
 
+// Options of a TLS dialer or listener: the TLS ones here (cfg guarded by
+// mtx), the rest from the TCP endpoint underneath.
+template <typename Tcp>
+int get_option(std::mutex& mtx, config* const& cfg, Tcp& tcp, std::string_view name,
+               const opt_out& out) {
+    if (name == NNG_OPT_TLS_CONFIG) {
+        std::lock_guard lk(mtx);
+        void* p = cfg;
+        return copy_out(p, out);
+    }
+    if (is_tls_option(name)) {
+        return NNG_EWRITEONLY;
+    }
+    return tcp.get(name, out);
+}
+
+template <typename Tcp>
+int set_option(std::mutex& mtx, config*& cfg, Tcp& tcp, std::string_view name, const opt_in& in) {
+    if (is_tls_option(name)) {
+        std::lock_guard lk(mtx);
+        return set_common(cfg, name, in);
+    }
+    return tcp.set(name, in);
+}
+
 class tls_dialer final : public stream_dialer {
   public:
     tls_dialer(stream_dialer* tcp, config* cfg, std::string host)
@@ -90,22 +112,10 @@ class tls_dialer final : public stream_dialer {
     }
     void close() override { tcp_->close(); }
     int get(std::string_view name, const opt_out& out) override {
-        if (name == NNG_OPT_TLS_CONFIG) {
-            std::lock_guard lk(mtx_);
-            void* p = cfg_;
-            return copy_out(p, out);
-        }
-        if (is_tls_option(name)) {
-            return NNG_EWRITEONLY;
-        }
-        return tcp_->get(name, out);
+        return get_option(mtx_, cfg_, *tcp_, name, out);
     }
     int set(std::string_view name, const opt_in& in) override {
-        if (is_tls_option(name)) {
-            std::lock_guard lk(mtx_);
-            return set_common(cfg_, nullptr, name, in);
-        }
-        return tcp_->set(name, in);
+        return set_option(mtx_, cfg_, *tcp_, name, in);
     }
 
   private:
@@ -182,22 +192,10 @@ class tls_listener final : public stream_listener {
     }
     void close() override { tcp_->close(); }
     int get(std::string_view name, const opt_out& out) override {
-        if (name == NNG_OPT_TLS_CONFIG) {
-            std::lock_guard lk(mtx_);
-            void* p = cfg_;
-            return copy_out(p, out);
-        }
-        if (is_tls_option(name)) {
-            return NNG_EWRITEONLY;
-        }
-        return tcp_->get(name, out);
+        return get_option(mtx_, cfg_, *tcp_, name, out);
     }
     int set(std::string_view name, const opt_in& in) override {
-        if (is_tls_option(name)) {
-            std::lock_guard lk(mtx_);
-            return set_common(cfg_, nullptr, name, in);
-        }
-        return tcp_->set(name, in);
+        return set_option(mtx_, cfg_, *tcp_, name, in);
     }
 
   private:
