@@ -1,4 +1,4 @@
-// HTTP/1.1 parsing throughput: nnghttp::http::head_parser and chunk_decoder
+// HTTP/1.1 parsing throughput: nnghttp::detail::http::head_parser and chunk_decoder
 // against Debian's http_parser (libhttp-parser-dev), on the same messages,
 // in the same binary.  Both sides do the work a server needs: find the
 // method, target, version and every header name and value (http_parser
@@ -16,7 +16,7 @@
 
 namespace {
 
-using namespace nnghttp::http;
+using namespace nnghttp::detail::http;
 
 const std::string curl_request = "GET /index.html HTTP/1.1\r\n"
                                  "Host: www.example.com\r\n"

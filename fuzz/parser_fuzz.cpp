@@ -22,7 +22,7 @@
 #include <utility>
 #include <vector>
 
-using namespace nnghttp::http;
+using namespace nnghttp::detail::http;
 
 namespace {
 

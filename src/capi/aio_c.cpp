@@ -1,13 +1,13 @@
-// nng_aio_* and nng_sleep_aio: shims over nnghttp::aio.
+// nng_aio_* and nng_sleep_aio: shims over nnghttp::detail::aio.
 #include <nng/nng.h>
 
 #include "capi/handles.hpp"
 #include "core/aio.hpp"
 #include "core/executor.hpp"
 
-using nnghttp::aio;
-using nnghttp::capi::from_c;
-using nnghttp::capi::to_c;
+using nnghttp::detail::aio;
+using nnghttp::detail::capi::from_c;
+using nnghttp::detail::capi::to_c;
 
 extern "C" {
 
@@ -25,7 +25,7 @@ void nng_aio_free(nng_aio* a) { delete from_c(a); }
 
 void nng_aio_reap(nng_aio* a) {
     if (a != nullptr) {
-        asio::post(nnghttp::executor::global().current_or_next().context(), [a] { delete from_c(a); });
+        asio::post(nnghttp::detail::executor::global().current_or_next().context(), [a] { delete from_c(a); });
     }
 }
 
@@ -87,6 +87,6 @@ void nng_aio_defer(nng_aio* a, nng_aio_cancelfn fn, void* arg) {
 
 void nng_sleep_aio(nng_duration ms, nng_aio* a) { from_c(a)->sleep(ms); }
 
-void nng_fini(void) { nnghttp::executor::shutdown_global(); }
+void nng_fini(void) { nnghttp::detail::executor::shutdown_global(); }
 
 } // extern "C"

@@ -8,7 +8,7 @@
 
 extern "C" {
 
-const char* nng_strerror(int num) { return nnghttp::error_text(num); }
+const char* nng_strerror(int num) { return nnghttp::detail::error_text(num); }
 
 // The NNG API level we implement (the header's NNG_*_VERSION): programs use
 // it to detect features.  nnghttp's own version is in the C++ API.

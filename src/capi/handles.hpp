@@ -8,7 +8,7 @@
 
 #include <new>
 
-namespace nnghttp::capi {
+namespace nnghttp::detail::capi {
 
 inline aio* from_c(nng_aio* a) noexcept { return reinterpret_cast<aio*>(a); }
 inline nng_aio* to_c(aio* a) noexcept { return reinterpret_cast<nng_aio*>(a); }
@@ -25,4 +25,4 @@ template <typename F> int guard(F&& f) noexcept {
     }
 }
 
-} // namespace nnghttp::capi
+} // namespace nnghttp::detail::capi

@@ -1,5 +1,5 @@
 // nng_http_client_* and nng_http_conn_transact: shims over
-// nnghttp::http::client and http::transact.
+// nnghttp::detail::http::client and http::transact.
 #include <nng/nng.h>
 #include <nng/supplemental/http/http.h>
 
@@ -7,9 +7,9 @@
 #include "capi/http_handles.hpp"
 #include "http/client.hpp"
 
-using nnghttp::capi::from_c;
-using nnghttp::capi::guard;
-using nnghttp::http::client;
+using nnghttp::detail::capi::from_c;
+using nnghttp::detail::capi::guard;
+using nnghttp::detail::http::client;
 
 namespace {
 client* cl(nng_http_client* c) noexcept {
@@ -17,7 +17,7 @@ client* cl(nng_http_client* c) noexcept {
 }
 
 // A NULL argument fails through the aio, as every asynchronous error does.
-bool refuse_null(nnghttp::aio* a, bool bad) {
+bool refuse_null(nnghttp::detail::aio* a, bool bad) {
     if (!bad) {
         return false;
     }
@@ -70,7 +70,7 @@ int nng_http_client_get_tls(nng_http_client* c, struct nng_tls_config** cfg) {
 }
 
 void nng_http_client_connect(nng_http_client* c, nng_aio* a) {
-    nnghttp::aio* ap = from_c(a);
+    nnghttp::detail::aio* ap = from_c(a);
     if (ap == nullptr || refuse_null(ap, c == nullptr)) {
         return;
     }
@@ -78,15 +78,15 @@ void nng_http_client_connect(nng_http_client* c, nng_aio* a) {
 }
 
 void nng_http_conn_transact(nng_http_conn* c, nng_http_req* req, nng_http_res* res, nng_aio* a) {
-    nnghttp::aio* ap = from_c(a);
+    nnghttp::detail::aio* ap = from_c(a);
     if (ap == nullptr || refuse_null(ap, c == nullptr || req == nullptr || res == nullptr)) {
         return;
     }
-    nnghttp::http::transact(*from_c(c), *from_c(req), *from_c(res), ap);
+    nnghttp::detail::http::transact(*from_c(c), *from_c(req), *from_c(res), ap);
 }
 
 void nng_http_client_transact(nng_http_client* c, nng_http_req* req, nng_http_res* res, nng_aio* a) {
-    nnghttp::aio* ap = from_c(a);
+    nnghttp::detail::aio* ap = from_c(a);
     if (ap == nullptr || refuse_null(ap, c == nullptr || req == nullptr || res == nullptr)) {
         return;
     }

@@ -1,4 +1,4 @@
-// nng_http_conn_*: shims over nnghttp::http::conn.
+// nng_http_conn_*: shims over nnghttp::detail::http::conn.
 #include <nng/nng.h>
 #include <nng/supplemental/http/http.h>
 
@@ -6,14 +6,14 @@
 #include "capi/http_handles.hpp"
 #include "http/conn.hpp"
 
-using nnghttp::capi::from_c;
+using nnghttp::detail::capi::from_c;
 
 namespace {
 
 // An operation on a NULL connection or message fails through its aio, as
 // every asynchronous error does.
 template <typename F> void with_conn(nng_http_conn* c, nng_aio* a, F&& f) {
-    nnghttp::aio* ap = from_c(a);
+    nnghttp::detail::aio* ap = from_c(a);
     if (ap == nullptr) {
         return;
     }

@@ -1,4 +1,4 @@
-// nng_http_handler_*: shims over nnghttp::http::handler.  The built-in kinds
+// nng_http_handler_*: shims over nnghttp::detail::http::handler.  The built-in kinds
 // (file, directory, static, redirect) only record what to serve; the server
 // serves them.
 #include "capi/handles.hpp"
@@ -8,8 +8,8 @@
 #include <nng/nng.h>
 #include <nng/supplemental/http/http.h>
 
-using nnghttp::capi::guard;
-using nnghttp::http::handler;
+using nnghttp::detail::capi::guard;
+using nnghttp::detail::http::handler;
 
 namespace {
 

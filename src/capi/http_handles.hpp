@@ -8,7 +8,7 @@
 #include "http/conn.hpp"
 #include "http/message.hpp"
 
-namespace nnghttp::capi {
+namespace nnghttp::detail::capi {
 
 inline http::request* from_c(nng_http_req* r) noexcept { return reinterpret_cast<http::request*>(r); }
 inline nng_http_req* to_c(http::request* r) noexcept { return reinterpret_cast<nng_http_req*>(r); }
@@ -19,4 +19,4 @@ inline nng_http_res* to_c(http::response* r) noexcept { return reinterpret_cast<
 inline http::conn* from_c(nng_http_conn* c) noexcept { return reinterpret_cast<http::conn*>(c); }
 inline nng_http_conn* to_c(http::conn* c) noexcept { return reinterpret_cast<nng_http_conn*>(c); }
 
-} // namespace nnghttp::capi
+} // namespace nnghttp::detail::capi

@@ -1,4 +1,4 @@
-// nng_http_req_* and nng_http_res_*: shims over nnghttp::http::request and
+// nng_http_req_* and nng_http_res_*: shims over nnghttp::detail::http::request and
 // response.
 //
 // Arguments NNG would crash on (a NULL message, name or value) give
@@ -15,13 +15,13 @@
 
 #include <cstring>
 
-using nnghttp::capi::guard;
-using nnghttp::http::message;
-using nnghttp::http::request;
-using nnghttp::http::response;
+using nnghttp::detail::capi::guard;
+using nnghttp::detail::http::message;
+using nnghttp::detail::http::request;
+using nnghttp::detail::http::response;
 
-using nnghttp::capi::from_c;
-using nnghttp::capi::to_c;
+using nnghttp::detail::capi::from_c;
+using nnghttp::detail::capi::to_c;
 
 namespace {
 
@@ -110,7 +110,7 @@ int nng_http_req_alloc(nng_http_req** out, const nng_url* url) {
             // when it is not the scheme's default (as NNG does).
             req->set_uri(url->u_requri != nullptr ? url->u_requri : "/");
             std::string_view dflt =
-                url->u_scheme != nullptr ? nnghttp::default_port(url->u_scheme) : "";
+                url->u_scheme != nullptr ? nnghttp::detail::default_port(url->u_scheme) : "";
             const char* host = (url->u_port != nullptr && dflt == url->u_port)
                                    ? url->u_hostname
                                    : url->u_host;
@@ -213,7 +213,7 @@ int nng_http_res_alloc_error(nng_http_res** out, uint16_t status) {
     }
     return guard([&] {
         auto res = std::make_unique<response>();
-        nnghttp::http::make_error(*res, status);
+        nnghttp::detail::http::make_error(*res, status);
         *out = to_c(res.release());
         return 0;
     });

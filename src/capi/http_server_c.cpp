@@ -1,4 +1,4 @@
-// nng_http_server_* and nng_http_hijack: shims over nnghttp::http::server.
+// nng_http_server_* and nng_http_hijack: shims over nnghttp::detail::http::server.
 #include "capi/handles.hpp"
 #include "capi/http_handles.hpp"
 #include "http/handler.hpp"
@@ -7,9 +7,9 @@
 #include <nng/nng.h>
 #include <nng/supplemental/http/http.h>
 
-using nnghttp::capi::guard;
-using nnghttp::http::handler;
-using nnghttp::http::server;
+using nnghttp::detail::capi::guard;
+using nnghttp::detail::http::handler;
+using nnghttp::detail::http::server;
 
 namespace {
 server* from_c(nng_http_server* s) noexcept {
@@ -38,7 +38,7 @@ int nng_http_server_hold(nng_http_server** out, const nng_url* url) {
 
 void nng_http_server_release(nng_http_server* s) {
     if (s != nullptr) {
-        nnghttp::http::server_release(from_c(s));
+        nnghttp::detail::http::server_release(from_c(s));
     }
 }
 
@@ -70,13 +70,13 @@ int nng_http_server_set_tls(nng_http_server* s, struct nng_tls_config* cfg) {
     if (s == nullptr) {
         return NNG_EINVAL;
     }
-    return from_c(s)->set_tls(reinterpret_cast<nnghttp::tls::config*>(cfg));
+    return from_c(s)->set_tls(reinterpret_cast<nnghttp::detail::tls::config*>(cfg));
 }
 int nng_http_server_get_tls(nng_http_server* s, struct nng_tls_config** cfg) {
     if (s == nullptr || cfg == nullptr) {
         return NNG_EINVAL;
     }
-    nnghttp::tls::config* c = nullptr;
+    nnghttp::detail::tls::config* c = nullptr;
     int rv = from_c(s)->get_tls(c);
     if (rv == 0) {
         *cfg = reinterpret_cast<struct nng_tls_config*>(c);
@@ -107,7 +107,7 @@ int nng_http_server_res_error(nng_http_server* s, nng_http_res* res) {
         return NNG_EINVAL;
     }
     return guard([&] {
-        from_c(s)->res_error(*nnghttp::capi::from_c(res));
+        from_c(s)->res_error(*nnghttp::detail::capi::from_c(res));
         return 0;
     });
 }
@@ -116,7 +116,7 @@ int nng_http_hijack(nng_http_conn* c) {
     if (c == nullptr) {
         return NNG_EINVAL;
     }
-    nnghttp::capi::from_c(c)->hijack();
+    nnghttp::detail::capi::from_c(c)->hijack();
     return 0;
 }
 

@@ -43,7 +43,7 @@ auto with_held_lock(nng_cv* cv, Wait&& wait) {
 
 extern "C" {
 
-nng_time nng_clock(void) { return nnghttp::clock_ms(); }
+nng_time nng_clock(void) { return nnghttp::detail::clock_ms(); }
 
 void nng_msleep(nng_duration ms) {
     if (ms > 0) {

@@ -1,4 +1,4 @@
-// nng_tls_config_* and nng_tls_engine_*: shims over nnghttp::tls::config.
+// nng_tls_config_* and nng_tls_engine_*: shims over nnghttp::detail::tls::config.
 // An nng_tls_config handle is the config object itself; hold and free are
 // its reference count.
 #include "capi/handles.hpp"
@@ -10,10 +10,10 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
-using nnghttp::capi::guard;
-using nnghttp::tls::auth;
-using nnghttp::tls::config;
-using nnghttp::tls::mode;
+using nnghttp::detail::capi::guard;
+using nnghttp::detail::tls::auth;
+using nnghttp::detail::tls::config;
+using nnghttp::detail::tls::mode;
 
 namespace {
 
@@ -137,12 +137,12 @@ const char* nng_tls_engine_name(void) {
 }
 
 const char* nng_tls_engine_description(void) {
-    nnghttp::tls::init_openssl();
+    nnghttp::detail::tls::init_openssl();
     return OpenSSL_version(OPENSSL_VERSION);
 }
 
 bool nng_tls_engine_fips_mode(void) {
-    nnghttp::tls::init_openssl();
+    nnghttp::detail::tls::init_openssl();
     return EVP_default_properties_is_fips_enabled(nullptr) != 0;
 }
 

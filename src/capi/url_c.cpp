@@ -1,4 +1,4 @@
-// nng_url_parse, nng_url_clone, nng_url_free: shims over nnghttp::parse_url.
+// nng_url_parse, nng_url_clone, nng_url_free: shims over nnghttp::detail::parse_url.
 //
 // An nng_url and each of its strings are separate malloc() blocks, as in
 // NNG, so a program may free or replace a single field with nng_strfree and
@@ -74,7 +74,7 @@ char* copy_string(const std::optional<std::string>& s) {
 
 // The C form of a parsed URL.  Each field is stored as soon as it is
 // copied, so a failed copy frees the earlier ones.
-url_ptr to_c(const nnghttp::url& v) {
+url_ptr to_c(const nnghttp::detail::url& v) {
     url_ptr u = new_url();
     u->u_rawurl = copy_string(v.rawurl);
     u->u_scheme = copy_string(v.scheme);
@@ -106,8 +106,8 @@ extern "C" int nng_url_parse(nng_url** urlp, const char* raw) {
         return NNG_EINVAL;
     }
     try {
-        nnghttp::url v;
-        int rv = nnghttp::parse_url(raw, v);
+        nnghttp::detail::url v;
+        int rv = nnghttp::detail::parse_url(raw, v);
         if (rv == 0) {
             *urlp = to_c(v).release();
         }

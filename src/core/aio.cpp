@@ -49,7 +49,7 @@
 #include <thread>
 #include <vector>
 
-namespace nnghttp {
+namespace nnghttp::detail {
 
 namespace detail {
 
@@ -562,4 +562,4 @@ aio* aio_queue::pop_front() noexcept {
     return a;
 }
 
-} // namespace nnghttp
+} // namespace nnghttp::detail

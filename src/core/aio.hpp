@@ -41,7 +41,7 @@
 
 struct nng_aio;
 
-namespace nnghttp {
+namespace nnghttp::detail {
 
 class aio;
 class aio_queue;
@@ -243,4 +243,4 @@ private:
     std::size_t size_ = 0;
 };
 
-} // namespace nnghttp
+} // namespace nnghttp::detail

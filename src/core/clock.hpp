@@ -4,7 +4,7 @@
 #include <chrono>
 #include <cstdint>
 
-namespace nnghttp {
+namespace nnghttp::detail {
 
 using time_ms = std::uint64_t; // same as nng_time
 
@@ -17,4 +17,4 @@ inline time_ms clock_ms() noexcept {
         duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count());
 }
 
-} // namespace nnghttp
+} // namespace nnghttp::detail

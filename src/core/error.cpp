@@ -5,7 +5,7 @@
 #include <cstdio>
 #include <cstring>
 
-namespace nnghttp {
+namespace nnghttp::detail {
 
 namespace {
 
@@ -140,4 +140,4 @@ int from_errno(int err) noexcept {
     }
 }
 
-} // namespace nnghttp
+} // namespace nnghttp::detail

@@ -6,7 +6,7 @@
 
 #include <nng/nng.h>
 
-namespace nnghttp {
+namespace nnghttp::detail {
 
 // NNG's text for an error value: the same strings NNG 1.5.2 returns.  For
 // NNG_ESYSERR+n it is strerror(n); unknown values get "Unknown error #n".
@@ -16,4 +16,4 @@ const char* error_text(int nng_err) noexcept;
 // Maps an errno value to an NNG_E* code, as NNG's POSIX platform does.
 int from_errno(int err) noexcept;
 
-} // namespace nnghttp
+} // namespace nnghttp::detail

@@ -4,7 +4,7 @@
 #include <cstdlib>
 #include <mutex>
 
-namespace nnghttp {
+namespace nnghttp::detail {
 
 namespace {
 
@@ -191,4 +191,4 @@ void executor::shutdown_global() {
     delete global_exec.exchange(nullptr, std::memory_order_acq_rel);
 }
 
-} // namespace nnghttp
+} // namespace nnghttp::detail

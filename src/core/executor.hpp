@@ -30,7 +30,7 @@
 #include <thread>
 #include <vector>
 
-namespace nnghttp {
+namespace nnghttp::detail {
 
 class loop {
   public:
@@ -93,4 +93,4 @@ class executor {
     std::atomic<unsigned> next_{0};
 };
 
-} // namespace nnghttp
+} // namespace nnghttp::detail

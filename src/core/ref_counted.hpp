@@ -9,7 +9,7 @@
 #include <cstdint>
 #include <utility>
 
-namespace nnghttp {
+namespace nnghttp::detail {
 
 class ref_counted {
 public:
@@ -79,4 +79,4 @@ template <typename T, typename... Args> ref_ptr<T> make_ref(Args&&... args) {
     return ref_ptr<T>::adopt(new T(std::forward<Args>(args)...));
 }
 
-} // namespace nnghttp
+} // namespace nnghttp::detail

@@ -14,7 +14,7 @@
 #include <nng/nng.h>
 #include <utility>
 
-namespace nnghttp {
+namespace nnghttp::detail {
 
 namespace {
 
@@ -377,4 +377,4 @@ std::optional<std::string> percent_decode(std::string_view text) {
     return out;
 }
 
-} // namespace nnghttp
+} // namespace nnghttp::detail

@@ -33,7 +33,7 @@
 #include <string>
 #include <string_view>
 
-namespace nnghttp {
+namespace nnghttp::detail {
 
 // The fields of nng_url, with std::nullopt where NNG leaves a NULL.
 struct url {
@@ -75,4 +75,4 @@ int hex_digit(char c) noexcept;
 // digits.
 std::optional<std::string> percent_decode(std::string_view text);
 
-} // namespace nnghttp
+} // namespace nnghttp::detail

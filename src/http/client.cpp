@@ -8,7 +8,7 @@
 #include <cstring>
 #include <mutex>
 
-namespace nnghttp::http {
+namespace nnghttp::detail::http {
 
 namespace {
 
@@ -583,9 +583,9 @@ void transact(conn& c, request& req, response& res, aio* a, std::size_t limit) {
     t->release();
 }
 
-} // namespace nnghttp::http
+} // namespace nnghttp::detail::http
 
-namespace nnghttp::http {
+namespace nnghttp::detail::http {
 
 // ---- body_reader ----
 
@@ -757,4 +757,4 @@ void body_reader::inner_cb(void* arg) {
     }
 }
 
-} // namespace nnghttp::http
+} // namespace nnghttp::detail::http

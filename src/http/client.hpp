@@ -35,7 +35,7 @@
 #include <nng/nng.h>
 #include <string>
 
-namespace nnghttp::http {
+namespace nnghttp::detail::http {
 
 inline constexpr std::size_t default_response_limit = std::size_t{256} << 20; // 256 MiB
 
@@ -112,4 +112,4 @@ class body_reader {
     static constexpr std::size_t buf_size = 16 * 1024;
 };
 
-} // namespace nnghttp::http
+} // namespace nnghttp::detail::http

@@ -6,7 +6,7 @@
 #include <asio/post.hpp>
 #include <cstring>
 
-namespace nnghttp::http {
+namespace nnghttp::detail::http {
 
 namespace {
 
@@ -576,4 +576,4 @@ void conn::cancel_wr(aio* a, void* arg, int err) {
     complete_all(done, false);
 }
 
-} // namespace nnghttp::http
+} // namespace nnghttp::detail::http

@@ -33,7 +33,7 @@
 #include <mutex>
 #include <string>
 
-namespace nnghttp::http {
+namespace nnghttp::detail::http {
 
 class conn final : public ref_counted {
   public:
@@ -156,4 +156,4 @@ class conn final : public ref_counted {
     std::string whead_; // serialized head of the write_req/res being sent
 };
 
-} // namespace nnghttp::http
+} // namespace nnghttp::detail::http

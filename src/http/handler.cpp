@@ -3,7 +3,7 @@
 #include <arpa/inet.h>
 #include <cstring>
 
-namespace nnghttp::http {
+namespace nnghttp::detail::http {
 
 namespace {
 
@@ -86,4 +86,4 @@ route handler::to_route() const {
     return r;
 }
 
-} // namespace nnghttp::http
+} // namespace nnghttp::detail::http

@@ -19,7 +19,7 @@
 #include <nng/nng.h>
 #include <string>
 
-namespace nnghttp::http {
+namespace nnghttp::detail::http {
 
 class handler final : public ref_counted {
   public:
@@ -90,4 +90,4 @@ class handler final : public ref_counted {
     std::atomic<bool> busy_{false};
 };
 
-} // namespace nnghttp::http
+} // namespace nnghttp::detail::http

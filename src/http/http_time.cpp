@@ -4,7 +4,7 @@
 #include <chrono>
 #include <cstdint>
 
-namespace nnghttp::http {
+namespace nnghttp::detail::http {
 
 namespace {
 
@@ -228,4 +228,4 @@ std::optional<std::time_t> parse_http_date(std::string_view s) noexcept {
     return parse_http_date(s, std::time(nullptr));
 }
 
-} // namespace nnghttp::http
+} // namespace nnghttp::detail::http

@@ -29,7 +29,7 @@
 #include <span>
 #include <string_view>
 
-namespace nnghttp::http {
+namespace nnghttp::detail::http {
 
 inline constexpr std::size_t http_date_size = 29;
 
@@ -46,4 +46,4 @@ std::string_view http_date_now(std::time_t now) noexcept;
 std::optional<std::time_t> parse_http_date(std::string_view s) noexcept;
 std::optional<std::time_t> parse_http_date(std::string_view s, std::time_t now) noexcept;
 
-} // namespace nnghttp::http
+} // namespace nnghttp::detail::http

@@ -8,7 +8,7 @@
 #include <charconv>
 #include <cstring>
 
-namespace nnghttp::http {
+namespace nnghttp::detail::http {
 
 namespace {
 
@@ -325,4 +325,4 @@ void make_error(response& res, std::uint16_t status, std::string_view details) {
     res.copy_data(page.data(), page.size());
 }
 
-} // namespace nnghttp::http
+} // namespace nnghttp::detail::http

@@ -21,7 +21,7 @@
 #include <span>
 #include <vector>
 
-namespace nnghttp::http {
+namespace nnghttp::detail::http {
 
 struct header {
     std::string name;
@@ -171,4 +171,4 @@ std::string error_page(std::uint16_t status, std::string_view details = {});
 // error page as an owned body.
 void make_error(response& res, std::uint16_t status, std::string_view details = {});
 
-} // namespace nnghttp::http
+} // namespace nnghttp::detail::http

@@ -5,7 +5,7 @@
 #include <fstream>
 #include <sstream>
 
-namespace nnghttp::http {
+namespace nnghttp::detail::http {
 
 namespace {
 
@@ -242,4 +242,4 @@ std::string_view content_type_for(std::string_view filename) {
     return t.empty() ? default_mime_type : t;
 }
 
-} // namespace nnghttp::http
+} // namespace nnghttp::detail::http

@@ -37,7 +37,7 @@
 #include <string_view>
 #include <vector>
 
-namespace nnghttp::http {
+namespace nnghttp::detail::http {
 
 inline constexpr std::string_view default_mime_type = "application/octet-stream";
 
@@ -110,4 +110,4 @@ std::string_view mime_type_for(std::string_view filename);
 // "application/octet-stream".  Neither allocates once the table is loaded.
 std::string_view content_type_for(std::string_view filename);
 
-} // namespace nnghttp::http
+} // namespace nnghttp::detail::http

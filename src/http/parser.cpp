@@ -22,7 +22,7 @@
 #include <cstring>
 #include <limits>
 
-namespace nnghttp::http {
+namespace nnghttp::detail::http {
 
 namespace {
 
@@ -974,4 +974,4 @@ bool list_has_token(std::string_view list, std::string_view token) noexcept {
     return false;
 }
 
-} // namespace nnghttp::http
+} // namespace nnghttp::detail::http

@@ -63,7 +63,7 @@
 #include <string_view>
 #include <vector>
 
-namespace nnghttp::http {
+namespace nnghttp::detail::http {
 
 // One header (or trailer) field: views of its name and of its value, the
 // latter without leading or trailing whitespace.
@@ -306,4 +306,4 @@ bool is_reason(std::string_view s) noexcept;         // VCHAR/SP/HTAB/obs-text
 // ASCII case-insensitive equality.
 bool iequals(std::string_view a, std::string_view b) noexcept;
 
-} // namespace nnghttp::http
+} // namespace nnghttp::detail::http

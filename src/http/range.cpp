@@ -7,7 +7,7 @@
 #include <cstdio>
 #include <limits>
 
-namespace nnghttp::http {
+namespace nnghttp::detail::http {
 
 namespace {
 
@@ -283,4 +283,4 @@ get_outcome evaluate_get(const get_conditions& c, const file_validators& f) noex
     return {200, {}};
 }
 
-} // namespace nnghttp::http
+} // namespace nnghttp::detail::http

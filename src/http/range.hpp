@@ -58,7 +58,7 @@
 #include <string>
 #include <string_view>
 
-namespace nnghttp::http {
+namespace nnghttp::detail::http {
 
 // A strong ETag for a file, quotes included.
 std::string file_etag(std::uint64_t size, std::int64_t mtime_ns, std::uint64_t inode);
@@ -143,4 +143,4 @@ int conditional_status(const get_conditions& c, const file_validators& f) noexce
 // else 200.
 get_outcome evaluate_get(const get_conditions& c, const file_validators& f) noexcept;
 
-} // namespace nnghttp::http
+} // namespace nnghttp::detail::http

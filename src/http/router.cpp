@@ -8,7 +8,7 @@
 #include <cstring>
 #include <nng/nng.h>
 
-namespace nnghttp::http {
+namespace nnghttp::detail::http {
 
 namespace {
 
@@ -285,4 +285,4 @@ match_result router::match(std::string_view path, std::string_view method, const
     return res;
 }
 
-} // namespace nnghttp::http
+} // namespace nnghttp::detail::http

@@ -29,7 +29,7 @@
 #include <string_view>
 #include <vector>
 
-namespace nnghttp::http {
+namespace nnghttp::detail::http {
 
 // The canonical path of a request-target, for matching and for mapping to
 // files: an absolute-form target ("http://host/p") is reduced to its path;
@@ -76,4 +76,4 @@ class router {
     std::vector<route> routes_; // longest path first
 };
 
-} // namespace nnghttp::http
+} // namespace nnghttp::detail::http

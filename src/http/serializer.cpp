@@ -2,7 +2,7 @@
 
 #include <charconv>
 
-namespace nnghttp::http {
+namespace nnghttp::detail::http {
 
 namespace {
 
@@ -98,4 +98,4 @@ void append_last_chunk(std::string& out, std::span<const header_field> trailers)
     append_fields(out, trailers);
 }
 
-} // namespace nnghttp::http
+} // namespace nnghttp::detail::http

@@ -22,7 +22,7 @@
 #include <string>
 #include <string_view>
 
-namespace nnghttp::http {
+namespace nnghttp::detail::http {
 
 // Size of "name: value\r\n" for every field, without the final CRLF.
 std::size_t fields_size(std::span<const header_field> fields) noexcept;
@@ -65,4 +65,4 @@ void append_chunk(std::string& out, std::string_view data);
 // Appends "0\r\n", the trailer fields, and the final CRLF.
 void append_last_chunk(std::string& out, std::span<const header_field> trailers = {});
 
-} // namespace nnghttp::http
+} // namespace nnghttp::detail::http

@@ -23,7 +23,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-namespace nnghttp::http {
+namespace nnghttp::detail::http {
 
 namespace {
 
@@ -83,7 +83,7 @@ class session {
     void close() { conn_->close(); }
 
   private:
-    friend class nnghttp::http::server;
+    friend class nnghttp::detail::http::server;
 
     static void rx_cb(void* arg) { static_cast<session*>(arg)->on_head(); }
     static void body_cb(void* arg) { static_cast<session*>(arg)->on_body(); }
@@ -1142,4 +1142,4 @@ void server::res_error(response& res) {
     res.copy_data(page.data(), page.size());
 }
 
-} // namespace nnghttp::http
+} // namespace nnghttp::detail::http

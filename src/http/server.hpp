@@ -30,7 +30,7 @@
 #include <set>
 #include <string>
 
-namespace nnghttp::http {
+namespace nnghttp::detail::http {
 
 class server_conn;
 class response;
@@ -140,4 +140,4 @@ class server final : public ref_counted {
 // nng_http_server_release: drops one hold; the last one stops the server.
 void server_release(server* s);
 
-} // namespace nnghttp::http
+} // namespace nnghttp::detail::http

@@ -30,7 +30,7 @@
 #include <mutex>
 #include <vector>
 
-namespace nnghttp::http {
+namespace nnghttp::detail::http {
 
 class session;
 
@@ -99,4 +99,4 @@ struct server::slot {
 // Sessions kept per slot for reuse; more are freed.
 inline constexpr std::size_t session_pool_max = 64;
 
-} // namespace nnghttp::http
+} // namespace nnghttp::detail::http

@@ -4,7 +4,7 @@
 
 #include <string_view>
 
-namespace nnghttp {
+namespace nnghttp::detail {
 
 namespace {
 
@@ -44,4 +44,4 @@ int make_listener(const nng_url& url, stream_listener*& out) {
     return t != nullptr ? t->listener(url, out) : NNG_ENOTSUP;
 }
 
-} // namespace nnghttp
+} // namespace nnghttp::detail

@@ -21,7 +21,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-namespace nnghttp {
+namespace nnghttp::detail {
 
 namespace {
 
@@ -227,4 +227,4 @@ int make_ipc_listener(const nng_url& url, stream_listener*& out) {
     return 0;
 }
 
-} // namespace nnghttp
+} // namespace nnghttp::detail

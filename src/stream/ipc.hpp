@@ -3,9 +3,9 @@
 
 #include "stream/stream.hpp"
 
-namespace nnghttp {
+namespace nnghttp::detail {
 
 int make_ipc_dialer(const nng_url& url, stream_dialer*& out);
 int make_ipc_listener(const nng_url& url, stream_listener*& out);
 
-} // namespace nnghttp
+} // namespace nnghttp::detail

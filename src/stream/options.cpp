@@ -4,7 +4,7 @@
 #include <cstdlib>
 #include <cstring>
 
-namespace nnghttp {
+namespace nnghttp::detail {
 
 int copy_out_bytes(const void* src, std::size_t n, const opt_out& out) noexcept {
     std::size_t room = *out.size;
@@ -91,4 +91,4 @@ int copy_in_string(std::string_view& v, const opt_in& in, std::size_t max_len) {
     return 0;
 }
 
-} // namespace nnghttp
+} // namespace nnghttp::detail

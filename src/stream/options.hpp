@@ -17,7 +17,7 @@
 #include <span>
 #include <string_view>
 
-namespace nnghttp {
+namespace nnghttp::detail {
 
 enum class opt_type { opaque, boolean, int32, ms, size, uint64, string, ptr, sockaddr };
 
@@ -114,4 +114,4 @@ int set_option(std::span<const option<T>> table, T& obj, std::string_view name, 
     return NNG_ENOTSUP;
 }
 
-} // namespace nnghttp
+} // namespace nnghttp::detail

@@ -7,7 +7,7 @@
 #include <cstddef>
 #include <cstring>
 
-namespace nnghttp {
+namespace nnghttp::detail {
 
 int to_nng_sockaddr(const sockaddr_storage& ss, socklen_t len, nng_sockaddr& out) noexcept {
     std::memset(&out, 0, sizeof out);
@@ -95,4 +95,4 @@ socklen_t from_nng_sockaddr(const nng_sockaddr& sa, sockaddr_storage& ss) noexce
     }
 }
 
-} // namespace nnghttp
+} // namespace nnghttp::detail

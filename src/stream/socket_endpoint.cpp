@@ -9,7 +9,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-namespace nnghttp {
+namespace nnghttp::detail {
 
 int open_nonblocking_socket(int family) {
     int fd = ::socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -301,4 +301,4 @@ int socket_dialer::set(std::string_view name, const opt_in& in) {
     return set_option(options(), *this, name, in);
 }
 
-} // namespace nnghttp
+} // namespace nnghttp::detail

@@ -17,7 +17,7 @@
 #include <sys/socket.h>
 #include <vector>
 
-namespace nnghttp {
+namespace nnghttp::detail {
 
 class socket_listener : public stream_listener {
 public:
@@ -110,4 +110,4 @@ private:
 // A socket() call with non-blocking and close-on-exec set.
 int open_nonblocking_socket(int family);
 
-} // namespace nnghttp
+} // namespace nnghttp::detail

@@ -13,7 +13,7 @@
 #include <sys/sendfile.h>
 #include <sys/uio.h>
 
-namespace nnghttp {
+namespace nnghttp::detail {
 
 socket_stream::socket_stream(asio::io_context& ctx, int fd, kind k, const nng_sockaddr* path_addr)
     : ctx_(ctx), desc_(ctx, fd), fd_(fd), kind_(k) {
@@ -297,4 +297,4 @@ int socket_stream::set(std::string_view name, const opt_in& in) {
     return set_option(options(kind_), *this, name, in);
 }
 
-} // namespace nnghttp
+} // namespace nnghttp::detail

@@ -22,7 +22,7 @@
 #include <mutex>
 #include <span>
 
-namespace nnghttp {
+namespace nnghttp::detail {
 
 // Whether a reactor wait ended because it was cancelled (descriptor closed).
 // Compares the value only: comparing with asio::error::operation_aborted
@@ -85,4 +85,4 @@ private:
     std::unique_ptr<nng_sockaddr> path_addr_;
 };
 
-} // namespace nnghttp
+} // namespace nnghttp::detail

@@ -27,7 +27,7 @@ namespace asio {
 class io_context;
 }
 
-namespace nnghttp {
+namespace nnghttp::detail {
 
 // A part of an open file, for stream::send_file.
 struct file_span {
@@ -94,4 +94,4 @@ public:
 int make_dialer(const nng_url& url, stream_dialer*& out);
 int make_listener(const nng_url& url, stream_listener*& out);
 
-} // namespace nnghttp
+} // namespace nnghttp::detail

@@ -23,7 +23,7 @@
 #include <string>
 #include <unistd.h>
 
-namespace nnghttp {
+namespace nnghttp::detail {
 
 namespace {
 
@@ -393,4 +393,4 @@ int make_tcp_listener(const nng_url& url, stream_listener*& out) {
     return 0;
 }
 
-} // namespace nnghttp
+} // namespace nnghttp::detail

@@ -5,7 +5,7 @@
 
 #include <sys/socket.h>
 
-namespace nnghttp {
+namespace nnghttp::detail {
 
 int make_tcp_dialer(const nng_url& url, stream_dialer*& out);
 int make_tcp_listener(const nng_url& url, stream_listener*& out);
@@ -15,4 +15,4 @@ int make_tcp_listener(const nng_url& url, stream_listener*& out);
 int resolve_tcp(const char* host, const char* port, int family, bool passive,
                 sockaddr_storage& ss, socklen_t& len);
 
-} // namespace nnghttp
+} // namespace nnghttp::detail

@@ -25,7 +25,7 @@
 #include <unistd.h>
 #include <vector>
 
-namespace nnghttp::tls {
+namespace nnghttp::detail::tls {
 
 namespace {
 
@@ -462,4 +462,4 @@ auth config::auth_mode() const {
     return auth_;
 }
 
-} // namespace nnghttp::tls
+} // namespace nnghttp::detail::tls

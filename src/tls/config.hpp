@@ -17,7 +17,7 @@
 
 typedef struct ssl_ctx_st SSL_CTX; // OpenSSL's, without its headers here
 
-namespace nnghttp::tls {
+namespace nnghttp::detail::tls {
 
 enum class mode { client = 0, server = 1 };
 
@@ -60,4 +60,4 @@ class config final : public ref_counted {
     bool frozen_ = false;
 };
 
-} // namespace nnghttp::tls
+} // namespace nnghttp::detail::tls

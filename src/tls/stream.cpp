@@ -15,7 +15,7 @@
 #include <openssl/x509v3.h>
 #include <unistd.h>
 
-namespace nnghttp::tls {
+namespace nnghttp::detail::tls {
 
 namespace {
 constexpr std::size_t max_pending_out = 64 * 1024;
@@ -433,4 +433,4 @@ int tls_stream::set(std::string_view name, const opt_in& in) {
     return under_->set(name, in);
 }
 
-} // namespace nnghttp::tls
+} // namespace nnghttp::detail::tls

@@ -24,7 +24,7 @@
 typedef struct ssl_st SSL;
 typedef struct bio_st BIO;
 
-namespace nnghttp::tls {
+namespace nnghttp::detail::tls {
 
 class tls_stream final : public stream {
   public:
@@ -75,4 +75,4 @@ class tls_stream final : public stream {
     std::size_t out_len_ = 0, out_off_ = 0;
 };
 
-} // namespace nnghttp::tls
+} // namespace nnghttp::detail::tls

@@ -8,7 +8,7 @@
 #include <mutex>
 #include <string>
 
-namespace nnghttp::tls {
+namespace nnghttp::detail::tls {
 
 namespace {
 
@@ -340,4 +340,4 @@ int make_any_listener(const nng_url& url, stream_listener*& out) {
     return rv;
 }
 
-} // namespace nnghttp::tls
+} // namespace nnghttp::detail::tls

@@ -18,7 +18,7 @@
 #include "stream/stream.hpp"
 #include "tls/config.hpp"
 
-namespace nnghttp::tls {
+namespace nnghttp::detail::tls {
 
 int make_any_dialer(const nng_url& url, stream_dialer*& out);
 int make_any_listener(const nng_url& url, stream_listener*& out);
@@ -27,4 +27,4 @@ int make_any_listener(const nng_url& url, stream_listener*& out);
 int wrap_dialer(stream_dialer* tcp, config* cfg, const std::string& host, stream_dialer*& out);
 int wrap_listener(stream_listener* tcp, config* cfg, stream_listener*& out);
 
-} // namespace nnghttp::tls
+} // namespace nnghttp::detail::tls

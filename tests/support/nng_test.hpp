@@ -8,7 +8,7 @@
 #include <gtest/gtest.h>
 #include <nng/nng.h>
 
-namespace nnghttp::test {
+namespace nnghttp::detail::test {
 
 // Every wait in the tests is bounded by this.
 inline constexpr nng_duration wait_ms = 10000;
@@ -101,4 +101,4 @@ inline void accept_and_dial(nng_stream_listener* l, nng_stream_dialer* d, nng_st
     cli = static_cast<nng_stream*>(nng_aio_get_output(dial, 0));
 }
 
-} // namespace nnghttp::test
+} // namespace nnghttp::detail::test

@@ -11,7 +11,7 @@
 #include <string>
 #include <unistd.h>
 
-namespace nnghttp::test {
+namespace nnghttp::detail::test {
 
 namespace fs = std::filesystem;
 
@@ -123,4 +123,4 @@ class material {
     bool ok_ = false;
 };
 
-} // namespace nnghttp::test
+} // namespace nnghttp::detail::test

@@ -38,7 +38,7 @@
 
 namespace {
 
-using namespace nnghttp;
+using namespace nnghttp::detail;
 
 // Exit codes: one per kind of failure, so scripts can tell them apart.
 enum exit_code : int {

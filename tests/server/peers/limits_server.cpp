@@ -89,7 +89,7 @@ void handle_echo(nng_aio* aio) {
 } // namespace
 
 int main(int argc, char** argv) {
-    nnghttp::http::server_limits limits;
+    nnghttp::detail::http::server_limits limits;
     for (int i = 1; i < argc; ++i) {
         std::string flag = argv[i];
         if (i + 1 >= argc) {
@@ -120,7 +120,7 @@ int main(int argc, char** argv) {
     check(nng_http_server_hold(&s, url), "nng_http_server_hold");
     nng_url_free(url);
 
-    reinterpret_cast<nnghttp::http::server*>(s)->set_limits(limits);
+    reinterpret_cast<nnghttp::detail::http::server*>(s)->set_limits(limits);
 
     nng_http_handler* h = nullptr;
     check(nng_http_handler_alloc_static(&h, "/static", "Hello, world!", 13, "text/plain"),

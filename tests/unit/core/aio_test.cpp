@@ -1,4 +1,4 @@
-// Tests for nnghttp::aio and the nng_aio_* / nng_sleep_aio shims: one test
+// Tests for nnghttp::detail::aio and the nng_aio_* / nng_sleep_aio shims: one test
 // per function and error case of the contract in
 // docs/design/aio-contract.md.  Where NNG's man pages are silent the
 // expected values are what Debian's libnng 1.5.2 does for the same calls.
@@ -25,9 +25,9 @@
 namespace {
 
 using namespace std::chrono_literals;
-using nnghttp::aio;
-using nnghttp::capi::from_c;
-using nnghttp::capi::to_c;
+using nnghttp::detail::aio;
+using nnghttp::detail::capi::from_c;
+using nnghttp::detail::capi::to_c;
 using steady = std::chrono::steady_clock;
 
 constexpr auto patience = 5s; // upper bound for anything that should happen
@@ -68,7 +68,7 @@ struct probe {
     static void cb(void* arg) {
         auto* p = static_cast<probe*>(arg);
         int rv = nng_aio_result(p->a);
-        bool loop_thread = nnghttp::loop::current() != nullptr;
+        bool loop_thread = nnghttp::detail::loop::current() != nullptr;
         if (p->hook) {
             p->hook(*p);
         }
@@ -686,7 +686,7 @@ TEST(AioSchedule, StoppedAioRefusesWithEClosed) {
 }
 
 // A ref-counted provider that records its destruction.
-struct counted_provider : nnghttp::ref_counted {
+struct counted_provider : nnghttp::detail::ref_counted {
     std::atomic<bool>* destroyed;
     explicit counted_provider(std::atomic<bool>* d) : destroyed(d) {}
     ~counted_provider() override { *destroyed = true; }

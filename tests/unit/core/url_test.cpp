@@ -1,4 +1,4 @@
-// Tests for nnghttp::parse_url and the nng_url_* shims.  Expected values
+// Tests for nnghttp::detail::parse_url and the nng_url_* shims.  Expected values
 // are NNG 1.5.2's results for the same text (tests/compat/url.c checks the
 // two side by side).
 #include "core/url.hpp"
@@ -12,7 +12,7 @@
 #include <string>
 #include <string_view>
 
-namespace nnghttp {
+namespace nnghttp::detail {
 
 // Lets GoogleTest print a url readably when a comparison fails.
 void PrintTo(const url& u, std::ostream* os) {
@@ -31,12 +31,12 @@ void PrintTo(const url& u, std::ostream* os) {
     *os << '}';
 }
 
-} // namespace nnghttp
+} // namespace nnghttp::detail
 
 namespace {
 
-using nnghttp::parse_url;
-using nnghttp::url;
+using nnghttp::detail::parse_url;
+using nnghttp::detail::url;
 
 std::optional<std::string> opt(const char* s) {
     return s == nullptr ? std::nullopt : std::optional<std::string>(s);
@@ -162,7 +162,7 @@ TEST(Url, OtherSchemesAlwaysHaveHostPortAndRequri) {
 }
 
 TEST(Url, DefaultPorts) {
-    using nnghttp::default_port;
+    using nnghttp::detail::default_port;
     EXPECT_EQ(default_port("http"), "80");
     EXPECT_EQ(default_port("https"), "443");
     EXPECT_EQ(default_port("ws"), "80");
@@ -193,12 +193,12 @@ TEST(Url, DefaultPortIsFilledInButNotAddedToHost) {
 }
 
 TEST(Url, PathSchemeList) {
-    EXPECT_TRUE(nnghttp::is_path_scheme("ipc"));
-    EXPECT_TRUE(nnghttp::is_path_scheme("unix"));
-    EXPECT_TRUE(nnghttp::is_path_scheme("abstract"));
-    EXPECT_TRUE(nnghttp::is_path_scheme("inproc"));
-    EXPECT_FALSE(nnghttp::is_path_scheme("ipc+abstract"));
-    EXPECT_FALSE(nnghttp::is_path_scheme("tcp"));
+    EXPECT_TRUE(nnghttp::detail::is_path_scheme("ipc"));
+    EXPECT_TRUE(nnghttp::detail::is_path_scheme("unix"));
+    EXPECT_TRUE(nnghttp::detail::is_path_scheme("abstract"));
+    EXPECT_TRUE(nnghttp::detail::is_path_scheme("inproc"));
+    EXPECT_FALSE(nnghttp::detail::is_path_scheme("ipc+abstract"));
+    EXPECT_FALSE(nnghttp::detail::is_path_scheme("tcp"));
 }
 
 TEST(Url, WildcardHostIsDropped) {
@@ -421,7 +421,7 @@ TEST(Url, Equality) {
 }
 
 TEST(PercentDecode, DecodesEveryEscape) {
-    using nnghttp::percent_decode;
+    using nnghttp::detail::percent_decode;
     EXPECT_EQ(percent_decode("abc"), "abc");
     EXPECT_EQ(percent_decode(""), "");
     EXPECT_EQ(percent_decode("%3987"), "987");
@@ -431,7 +431,7 @@ TEST(PercentDecode, DecodesEveryEscape) {
 }
 
 TEST(PercentDecode, RejectsMalformedEscapes) {
-    using nnghttp::percent_decode;
+    using nnghttp::detail::percent_decode;
     EXPECT_EQ(percent_decode("78%"), std::nullopt);
     EXPECT_EQ(percent_decode("78%4"), std::nullopt);
     EXPECT_EQ(percent_decode("78%xy"), std::nullopt);

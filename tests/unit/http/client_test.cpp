@@ -22,7 +22,7 @@
 namespace {
 
 using namespace std::chrono_literals;
-namespace http = nnghttp::http;
+namespace http = nnghttp::detail::http;
 
 // Accepts connections one after another on its own thread; for each, reads
 // a request head and lets `answer` write whatever it wants to the socket.
@@ -357,7 +357,7 @@ TEST(ClientAlloc, Schemes) {
 // through a 4 KiB buffer, checked on the fly; the reader keeps one 16 KiB
 // buffer whatever the size.
 TEST(BodyReader, StreamsLargeChunkedBodyInConstantMemory) {
-    const std::size_t total = (nnghttp::test::sanitized ? 32u : 64u) << 20;
+    const std::size_t total = (nnghttp::detail::test::sanitized ? 32u : 64u) << 20;
     const std::string block = pattern(65536, 3);
     script_server s([&](int fd, const std::string&) {
         put(fd, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n");
@@ -371,9 +371,9 @@ TEST(BodyReader, StreamsLargeChunkedBodyInConstantMemory) {
     });
     nng_url* u = nullptr;
     ASSERT_EQ(nng_url_parse(&u, s.url().c_str()), 0);
-    nnghttp::http::client* cl = nullptr;
+    nnghttp::detail::http::client* cl = nullptr;
     ASSERT_EQ(http::client::create(*u, cl), 0);
-    nnghttp::aio a(nullptr, nullptr);
+    nnghttp::detail::aio a(nullptr, nullptr);
     a.set_timeout(10000);
     cl->connect(&a);
     a.wait();

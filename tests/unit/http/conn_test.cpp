@@ -1,4 +1,4 @@
-// nnghttp::http::conn over real loopback TCP, driven through the C API
+// nnghttp::detail::http::conn over real loopback TCP, driven through the C API
 // (nng_http_conn_*), against the error lists of NNG's v1.3.0 man pages.
 //
 // Each conn wraps one end of a TCP pair made with nng_stream_listener /
@@ -31,14 +31,14 @@
 
 namespace {
 
-using nnghttp::capi::to_c;
-using nnghttp::http::conn;
-using nnghttp::http::parse_error;
+using nnghttp::detail::capi::to_c;
+using nnghttp::detail::http::conn;
+using nnghttp::detail::http::parse_error;
 
-using nnghttp::test::aio_box;
-using nnghttp::test::sanitized;
-using nnghttp::test::wait_ms;
-using nnghttp::test::xfer_all;
+using nnghttp::detail::test::aio_box;
+using nnghttp::detail::test::sanitized;
+using nnghttp::detail::test::wait_ms;
+using nnghttp::detail::test::xfer_all;
 
 // The big transfer: 256 MiB, 32 MiB under sanitizers.
 constexpr std::size_t huge_size = sanitized ? (std::size_t{32} << 20) : (std::size_t{256} << 20);
@@ -106,14 +106,14 @@ struct endpoints {
     endpoints& operator=(const endpoints&) = delete;
 
     void connect(nng_stream*& a, nng_stream*& b) {
-        nnghttp::test::accept_and_dial(l, d, a, b);
+        nnghttp::detail::test::accept_and_dial(l, d, a, b);
         ASSERT_NE(a, nullptr);
         ASSERT_NE(b, nullptr);
     }
 };
 
 conn* wrap(nng_stream* s) {
-    auto sp = nnghttp::ref_ptr<nnghttp::stream>::adopt(reinterpret_cast<nnghttp::stream*>(s));
+    auto sp = nnghttp::detail::ref_ptr<nnghttp::detail::stream>::adopt(reinterpret_cast<nnghttp::detail::stream*>(s));
     return new conn(std::move(sp));
 }
 
@@ -756,7 +756,7 @@ TEST(ConnReadReq, ValidRequestThenBufferedBodyServedFirst) {
     EXPECT_STREQ(nng_http_req_get_header(req, "X-Pad"), "spaced value");
     EXPECT_STREQ(nng_http_req_get_header(req, "Content-Length"), "15");
     EXPECT_EQ(p.c->last_parse_error(), parse_error::none);
-    EXPECT_EQ(p.c->last_body_kind(), nnghttp::http::body_kind::length);
+    EXPECT_EQ(p.c->last_body_kind(), nnghttp::detail::http::body_kind::length);
     EXPECT_EQ(p.c->last_content_length(), 15);
     // The body is not read into the request.
     void* d = nullptr;
@@ -795,7 +795,7 @@ TEST(ConnReadReq, PipelinedRequestsAndRawReadOfBuffered) {
     EXPECT_STREQ(nng_http_req_get_uri(r2), "/two");
     EXPECT_STREQ(nng_http_req_get_header(r2, "x-n"), "2");
     EXPECT_EQ(nng_http_req_get_header(r2, "Host"), nullptr);
-    EXPECT_EQ(p.c->last_body_kind(), nnghttp::http::body_kind::none);
+    EXPECT_EQ(p.c->last_body_kind(), nnghttp::detail::http::body_kind::none);
     // A plain read is served from the buffer without waiting.
     char b[100];
     aio_box r;

@@ -5,7 +5,7 @@
 #include <nng/nng.h>
 #include <nng/supplemental/http/http.h>
 
-using nnghttp::http::handler;
+using nnghttp::detail::http::handler;
 
 namespace {
 

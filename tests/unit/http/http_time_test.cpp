@@ -13,7 +13,7 @@
 
 namespace {
 
-using namespace nnghttp::http;
+using namespace nnghttp::detail::http;
 
 constexpr std::time_t rfc_example = 784111777; // Sun, 06 Nov 1994 08:49:37 GMT
 constexpr std::time_t now_2026 = 1779717600;   // 2026-05-25T14:00:00Z

@@ -1,5 +1,5 @@
 // HTTP requests and responses: the C API (nng_http_req_*, nng_http_res_*)
-// and the C++ classes behind it (nnghttp::http::request, response,
+// and the C++ classes behind it (nnghttp::detail::http::request, response,
 // header_list, body).
 //
 // tests/compat/http_msg.c compares the C API with NNG 1.5.2 side by side;
@@ -19,9 +19,9 @@
 #include <nng/supplemental/http/http.h>
 #include <string>
 
-using nnghttp::http::header_list;
-using nnghttp::http::request;
-using nnghttp::http::response;
+using nnghttp::detail::http::header_list;
+using nnghttp::detail::http::request;
+using nnghttp::detail::http::response;
 
 namespace {
 
@@ -361,7 +361,7 @@ TEST(MessageResponse, ReasonForEveryStatus100To599) {
         auto it = want.find(code);
         std::string expect = it != want.end() ? it->second : "Unknown HTTP Status";
         EXPECT_EQ(str(nng_http_res_get_reason(r.get())), expect) << code;
-        EXPECT_EQ(std::string(nnghttp::http::reason_phrase(static_cast<uint16_t>(code))), expect)
+        EXPECT_EQ(std::string(nnghttp::detail::http::reason_phrase(static_cast<uint16_t>(code))), expect)
             << code;
     }
 }
@@ -390,7 +390,7 @@ TEST(MessageResponse, AllocErrorParts) {
         ASSERT_EQ(nng_http_res_alloc_error(&raw, static_cast<uint16_t>(code)), 0);
         res_ptr r(raw);
         EXPECT_EQ(nng_http_res_get_status(r.get()), code);
-        std::string reason = nnghttp::http::reason_phrase(static_cast<uint16_t>(code));
+        std::string reason = nnghttp::detail::http::reason_phrase(static_cast<uint16_t>(code));
         EXPECT_EQ(str(nng_http_res_get_reason(r.get())), reason);
         EXPECT_EQ(res_header(r.get(), "Content-Type"), "text/html; charset=UTF-8");
         void* d = nullptr;
@@ -435,7 +435,7 @@ TEST(MessageDifferences, CrLfRefusedEverywhere) {
     EXPECT_EQ(nng_http_req_get_header(q.get(), "X-A"), nullptr);
     EXPECT_STREQ(nng_http_res_get_reason(s.get()), "OK");
     EXPECT_EQ(nng_http_res_get_header(s.get(), "X-A"), nullptr);
-    EXPECT_EQ(nnghttp::capi::from_c(q.get())->headers().size(), 0u);
+    EXPECT_EQ(nnghttp::detail::capi::from_c(q.get())->headers().size(), 0u);
 }
 
 TEST(MessageDifferences, ColonInHeaderNameRefused) {
@@ -448,7 +448,7 @@ TEST(MessageDifferences, ColonInHeaderNameRefused) {
     // A colon in a value is fine.
     EXPECT_EQ(nng_http_req_set_header(q.get(), "Host", "h:80"), 0);
     EXPECT_EQ(req_header(q.get(), "Host"), "h:80");
-    EXPECT_EQ(nnghttp::capi::from_c(q.get())->headers().size(), 1u);
+    EXPECT_EQ(nnghttp::detail::capi::from_c(q.get())->headers().size(), 1u);
 }
 
 TEST(MessageDifferences, NullArguments) {
@@ -542,10 +542,10 @@ TEST(MessageDifferences, ContentLengthBeyondFourGiBIsExact) {
 // ---- the C++ classes ----
 
 TEST(MessageClasses, NameEqualsAndHeaderList) {
-    EXPECT_TRUE(nnghttp::http::name_equals("Content-Length", "content-LENGTH"));
-    EXPECT_FALSE(nnghttp::http::name_equals("Content-Length", "Content-Lengt"));
-    EXPECT_FALSE(nnghttp::http::name_equals("a", "b"));
-    EXPECT_TRUE(nnghttp::http::name_equals("", ""));
+    EXPECT_TRUE(nnghttp::detail::http::name_equals("Content-Length", "content-LENGTH"));
+    EXPECT_FALSE(nnghttp::detail::http::name_equals("Content-Length", "Content-Lengt"));
+    EXPECT_FALSE(nnghttp::detail::http::name_equals("a", "b"));
+    EXPECT_TRUE(nnghttp::detail::http::name_equals("", ""));
 
     header_list h;
     EXPECT_EQ(h.find("x"), nullptr);
@@ -566,7 +566,7 @@ TEST(MessageClasses, NameEqualsAndHeaderList) {
 }
 
 TEST(MessageClasses, BodyBorrowCopyAdoptClear) {
-    nnghttp::http::body b;
+    nnghttp::detail::http::body b;
     EXPECT_EQ(b.data(), nullptr);
     EXPECT_EQ(b.size(), 0u);
     char buf[] = "abc";
@@ -629,7 +629,7 @@ TEST(MessageClasses, AppendHeadBytes) {
     rq.headers().add("accept", "b");
     rq.copy_data("hello", 5);
     std::string out = "prefix|";
-    nnghttp::http::append_head(out, rq);
+    nnghttp::detail::http::append_head(out, rq);
     EXPECT_EQ(out, "prefix|POST /submit?x=1 HTTP/1.1\r\n"
                    "Host: example.com\r\n"
                    "Accept: a, b\r\n"
@@ -638,7 +638,7 @@ TEST(MessageClasses, AppendHeadBytes) {
 
     request plain;
     out.clear();
-    nnghttp::http::append_head(out, plain);
+    nnghttp::detail::http::append_head(out, plain);
     EXPECT_EQ(out, "GET  HTTP/1.1\r\n\r\n"); // no URI set: written empty
 
     response rs;
@@ -646,25 +646,25 @@ TEST(MessageClasses, AppendHeadBytes) {
     rs.set_version("HTTP/1.0");
     rs.headers().set("Content-Type", "text/plain");
     out.clear();
-    nnghttp::http::append_head(out, rs);
+    nnghttp::detail::http::append_head(out, rs);
     EXPECT_EQ(out, "HTTP/1.0 404 Not Found\r\nContent-Type: text/plain\r\n\r\n");
 
     response custom;
     custom.set_status(299);
     custom.set_reason("Custom Thing");
     out.clear();
-    nnghttp::http::append_head(out, custom);
+    nnghttp::detail::http::append_head(out, custom);
     EXPECT_EQ(out, "HTTP/1.1 299 Custom Thing\r\n\r\n");
 
     response unknown;
     unknown.set_status(599);
     out.clear();
-    nnghttp::http::append_head(out, unknown);
+    nnghttp::detail::http::append_head(out, unknown);
     EXPECT_EQ(out, "HTTP/1.1 599 Unknown HTTP Status\r\n\r\n");
 }
 
 TEST(MessageClasses, ErrorPageAndMakeError) {
-    std::string page = nnghttp::http::error_page(404, "no <such> & \"thing\"");
+    std::string page = nnghttp::detail::http::error_page(404, "no <such> & \"thing\"");
     EXPECT_EQ(page.rfind("<!DOCTYPE html>", 0), 0u);
     EXPECT_NE(page.find("<title>404 Not Found</title>"), std::string::npos);
     EXPECT_NE(page.find("<h2>Not Found</h2>"), std::string::npos);
@@ -676,11 +676,11 @@ TEST(MessageClasses, ErrorPageAndMakeError) {
 
     response rs;
     rs.set_reason("Old");
-    nnghttp::http::make_error(rs, 503, "later");
+    nnghttp::detail::http::make_error(rs, 503, "later");
     EXPECT_EQ(rs.status(), 503);
     EXPECT_STREQ(rs.get_header("Content-Type"), "text/html; charset=UTF-8");
     EXPECT_TRUE(rs.body().owned());
     std::string body(static_cast<const char*>(rs.body().data()), rs.body().size());
-    EXPECT_EQ(body, nnghttp::http::error_page(503, "later"));
+    EXPECT_EQ(body, nnghttp::detail::http::error_page(503, "later"));
     EXPECT_EQ(std::string(rs.get_header("Content-Length")), std::to_string(body.size()));
 }

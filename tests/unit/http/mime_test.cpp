@@ -14,7 +14,7 @@
 
 namespace {
 
-using namespace nnghttp::http;
+using namespace nnghttp::detail::http;
 
 constexpr const char* system_file = "/etc/mime.types";
 

@@ -11,7 +11,7 @@
 
 namespace {
 
-using namespace nnghttp::http;
+using namespace nnghttp::detail::http;
 using pe = parse_error;
 
 struct outcome {

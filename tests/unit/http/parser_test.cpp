@@ -13,7 +13,7 @@
 
 namespace {
 
-using namespace nnghttp::http;
+using namespace nnghttp::detail::http;
 using pe = parse_error;
 
 // Everything a parse produced, copied out of the buffer.

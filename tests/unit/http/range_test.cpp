@@ -9,7 +9,7 @@
 
 namespace {
 
-using namespace nnghttp::http;
+using namespace nnghttp::detail::http;
 
 constexpr std::uint64_t u64max = std::numeric_limits<std::uint64_t>::max();
 constexpr std::time_t mtime = 784111777; // Sun, 06 Nov 1994 08:49:37 GMT

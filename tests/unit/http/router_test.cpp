@@ -4,10 +4,10 @@
 #include <nng/nng.h>
 #include <string>
 
-using nnghttp::http::canonical_path;
-using nnghttp::http::match_status;
-using nnghttp::http::route;
-using nnghttp::http::router;
+using nnghttp::detail::http::canonical_path;
+using nnghttp::detail::http::match_status;
+using nnghttp::detail::http::route;
+using nnghttp::detail::http::router;
 
 namespace {
 

@@ -8,7 +8,7 @@
 
 namespace {
 
-using namespace nnghttp::http;
+using namespace nnghttp::detail::http;
 
 TEST(serializer, request_head_bytes) {
     std::vector<header_field> f = {{"Host", "example.com"}, {"Accept", "*/*"}};

@@ -26,8 +26,8 @@
 namespace {
 
 using namespace std::chrono_literals;
-using nnghttp::http::server;
-using nnghttp::http::server_limits;
+using nnghttp::detail::http::server;
+using nnghttp::detail::http::server_limits;
 
 // A blocking client socket with a receive timeout.
 class client {
@@ -183,8 +183,8 @@ class ServerTest : public ::testing::Test {
 TEST_F(ServerTest, ManyClientsKeepAliveAcrossThreads) {
     int port = start();
     constexpr int threads = 4;
-    const int conns = nnghttp::test::sanitized ? 8 : 16;
-    const int rounds = nnghttp::test::sanitized ? 10 : 40;
+    const int conns = nnghttp::detail::test::sanitized ? 8 : 16;
+    const int rounds = nnghttp::detail::test::sanitized ? 10 : 40;
     std::atomic<int> good{0}, bad{0};
     std::vector<std::thread> ts;
     for (int t = 0; t < threads; t++) {

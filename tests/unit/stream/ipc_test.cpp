@@ -24,10 +24,10 @@
 
 namespace {
 
-using nnghttp::test::aio_box;
-using nnghttp::test::one_xfer;
-using nnghttp::test::wait_ms;
-using nnghttp::test::xfer_all;
+using nnghttp::detail::test::aio_box;
+using nnghttp::detail::test::one_xfer;
+using nnghttp::detail::test::wait_ms;
+using nnghttp::detail::test::xfer_all;
 
 bool exists(const std::string& path) {
     struct stat st;
@@ -69,7 +69,7 @@ struct endpoint_pair {
     endpoint_pair(const endpoint_pair&) = delete;
     endpoint_pair& operator=(const endpoint_pair&) = delete;
     void connect(nng_stream*& srv, nng_stream*& cli) {
-        nnghttp::test::accept_and_dial(l, d, srv, cli);
+        nnghttp::detail::test::accept_and_dial(l, d, srv, cli);
     }
 };
 

@@ -331,27 +331,27 @@ TEST(StreamOptions, IpcOptions) {
 TEST(StreamOptions, CppListenerOptionTable) {
     nng_url* u = nullptr;
     ASSERT_EQ(nng_url_parse(&u, "tcp://127.0.0.1:0"), 0);
-    nnghttp::stream_listener* l = nullptr;
-    ASSERT_EQ(nnghttp::make_listener(*u, l), 0);
+    nnghttp::detail::stream_listener* l = nullptr;
+    ASSERT_EQ(nnghttp::detail::make_listener(*u, l), 0);
     nng_url_free(u);
     ASSERT_EQ(l->listen(), 0);
     int port = 0;
     size_t sz = sizeof port;
     EXPECT_EQ(
-        l->get(NNG_OPT_TCP_BOUND_PORT, nnghttp::opt_out{&port, &sz, nnghttp::opt_type::int32}), 0);
+        l->get(NNG_OPT_TCP_BOUND_PORT, nnghttp::detail::opt_out{&port, &sz, nnghttp::detail::opt_type::int32}), 0);
     EXPECT_GT(port, 0);
     bool b = true;
-    EXPECT_EQ(l->set(NNG_OPT_TCP_NODELAY, nnghttp::opt_in{&b, sizeof b, nnghttp::opt_type::opaque}),
+    EXPECT_EQ(l->set(NNG_OPT_TCP_NODELAY, nnghttp::detail::opt_in{&b, sizeof b, nnghttp::detail::opt_type::opaque}),
               0);
-    EXPECT_EQ(l->set(NNG_OPT_TCP_NODELAY, nnghttp::opt_in{&b, 3, nnghttp::opt_type::opaque}),
+    EXPECT_EQ(l->set(NNG_OPT_TCP_NODELAY, nnghttp::detail::opt_in{&b, 3, nnghttp::detail::opt_type::opaque}),
               NNG_EINVAL);
-    EXPECT_EQ(l->get("nope", nnghttp::opt_out{&b, &sz, nnghttp::opt_type::boolean}), NNG_ENOTSUP);
+    EXPECT_EQ(l->get("nope", nnghttp::detail::opt_out{&b, &sz, nnghttp::detail::opt_type::boolean}), NNG_ENOTSUP);
     l->close();
     l->release();
 
     ASSERT_EQ(nng_url_parse(&u, "ws://127.0.0.1:0"), 0);
-    nnghttp::stream_dialer* d = nullptr;
-    EXPECT_EQ(nnghttp::make_dialer(*u, d), NNG_ENOTSUP); // docs/compat.md: ws not yet
+    nnghttp::detail::stream_dialer* d = nullptr;
+    EXPECT_EQ(nnghttp::detail::make_dialer(*u, d), NNG_ENOTSUP); // docs/compat.md: ws not yet
     nng_url_free(u);
 }
 
@@ -361,8 +361,8 @@ TEST(StreamOptions, CopyOutBytesSemantics) {
     const char src[6] = {'a', 'b', 'c', 'd', 'e', 'f'};
     char dst[4] = {'x', 'x', 'x', 'x'};
     size_t sz = 3;
-    EXPECT_EQ(nnghttp::copy_out_bytes(src, sizeof src,
-                                      nnghttp::opt_out{dst, &sz, nnghttp::opt_type::opaque}),
+    EXPECT_EQ(nnghttp::detail::copy_out_bytes(src, sizeof src,
+                                      nnghttp::detail::opt_out{dst, &sz, nnghttp::detail::opt_type::opaque}),
               NNG_EINVAL);
     EXPECT_EQ(sz, sizeof src);
     EXPECT_EQ(std::string(dst, 4), "abcx");

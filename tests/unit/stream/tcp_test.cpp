@@ -30,10 +30,10 @@
 
 namespace {
 
-using nnghttp::test::aio_box;
-using nnghttp::test::one_xfer;
-using nnghttp::test::wait_ms;
-using nnghttp::test::xfer_all;
+using nnghttp::detail::test::aio_box;
+using nnghttp::detail::test::one_xfer;
+using nnghttp::detail::test::wait_ms;
+using nnghttp::detail::test::xfer_all;
 
 int bound_port(nng_stream_listener* l) {
     int port = -1;
@@ -66,7 +66,7 @@ struct endpoint_pair {
 
     // Accepts and dials one connection.
     void connect(nng_stream*& srv, nng_stream*& cli) {
-        nnghttp::test::accept_and_dial(l, d, srv, cli);
+        nnghttp::detail::test::accept_and_dial(l, d, srv, cli);
         ASSERT_NE(srv, nullptr);
         ASSERT_NE(cli, nullptr);
     }

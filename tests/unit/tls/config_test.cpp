@@ -31,10 +31,10 @@
 namespace {
 
 namespace fs = std::filesystem;
-using nnghttp::test::material;
-using nnghttp::tls::auth;
-using nnghttp::tls::config;
-using nnghttp::tls::mode;
+using nnghttp::detail::test::material;
+using nnghttp::detail::tls::auth;
+using nnghttp::detail::tls::config;
+using nnghttp::detail::tls::mode;
 
 // A configuration through the C API, freed at scope exit.
 class cfg_box {

@@ -22,7 +22,7 @@
 
 namespace {
 
-using nnghttp::test::material;
+using nnghttp::detail::test::material;
 
 std::string run(const std::string& cmd) {
     std::string out;
@@ -169,11 +169,11 @@ TEST_F(TlsStream, TlsTcpEchoThroughTheStreamApi) {
         out[i] = static_cast<char>(i * 7 + 3);
     }
     std::string in(out.size(), '\0');
-    ASSERT_EQ(nnghttp::test::xfer_all(cs, true, out.data(), out.size()), 0);
-    ASSERT_EQ(nnghttp::test::xfer_all(ss, false, in.data(), in.size()), 0);
+    ASSERT_EQ(nnghttp::detail::test::xfer_all(cs, true, out.data(), out.size()), 0);
+    ASSERT_EQ(nnghttp::detail::test::xfer_all(ss, false, in.data(), in.size()), 0);
     EXPECT_TRUE(in == out);
-    ASSERT_EQ(nnghttp::test::xfer_all(ss, true, out.data(), 1000), 0);
-    ASSERT_EQ(nnghttp::test::xfer_all(cs, false, in.data(), 1000), 0);
+    ASSERT_EQ(nnghttp::detail::test::xfer_all(ss, true, out.data(), 1000), 0);
+    ASSERT_EQ(nnghttp::detail::test::xfer_all(cs, false, in.data(), 1000), 0);
     EXPECT_EQ(in.compare(0, 1000, out, 0, 1000), 0);
 
     bool verified = false;
