@@ -1,24 +1,32 @@
 """The client test cases: scripts for client_app and what must come back.
 
 A case is a few client_app lines (placeholders {nginx}, {py}, {stdlib},
-{stdlib11}, {ours}, {refused} are the servers' base URLs, {files} a
-directory of request bodies, {etag} nginx's ETag of /static.txt) and one
-expectation per transaction (conn, client, connect).  `expect` is what
-nng-http must answer.  Where NNG 1.5.2 answers otherwise, `nng` holds what
-it answers instead and `why` says why in one line: those cases are the
+{stdlib11}, {ours}, {refused} are the servers' base URLs; {nginx_https} and
+{nginx_https_dns_only} nginx's https ones, {nginx_http_to_https_port} and
+{nginx_https_to_http_port} each port with the other scheme; {files} a
+directory of request bodies, {etag} nginx's ETag of /static.txt, {ca} and
+{other_ca} the CA that signed nginx's certificates and one that did not)
+and one expectation per transaction (conn, client, connect).  `expect` is
+what nng-http must answer.  Where NNG 1.5.2 answers otherwise, `nng` holds
+what it answers instead and `why` says why in one line: those cases are the
 differential test's allow-list (README.md lists them), and both answers are
-asserted.  `conns` counts the TCP connections a server saw during the case.
+asserted.  `conns` counts the
+TCP connections a server saw during the case ("nginx-https": nginx's
+connections that carried https requests).  `log_lines` is the number of
+nginx access log lines the case makes when that is not one per transaction
+expected to succeed.
 """
 import hashlib
 
 import framing_server as fs
-from servers import body_len_bytes
+from servers import TLS_BIG_SIZE, body_len_bytes
 
-GROUPS = ["nginx", "framing", "stdlib", "ours-server", "errors"]
+GROUPS = ["nginx", "nginx-https", "framing", "stdlib", "ours-server", "errors"]
 
 # The servers each group needs.
 SERVERS = {
     "nginx": {"nginx"},
+    "nginx-https": {"nginx"},
     "framing": {"py"},
     "stdlib": {"stdlib", "stdlib11"},
     "ours-server": {"ours"},
@@ -59,12 +67,13 @@ EMPTY = b""
 
 class Case:
     def __init__(self, group, name, lines, expect, conns=None, nng=None, why=None,
-                 nng_conns=None):
+                 nng_conns=None, log_lines=None):
         self.group, self.name, self.lines, self.expect = group, name, lines, expect
         self.conns = conns or {}
         self.nng = nng
         self.why = why
         self.nng_conns = nng_conns
+        self.log_lines = log_lines
         assert (nng is None) == (why is None), name
 
     def expectations(self, flavor):
@@ -143,6 +152,136 @@ def build(s):
              ["client GET {nginx}/static.txt", "client GET {nginx}/static.txt"],
              [req(1, ok(body=n.static, headers={"Connection": "close"})),
               req(1, ok(body=n.static, headers={"Connection": "close"}))], conns={"nginx": 2})
+
+    # ---------------- nginx over https ----------------
+    # client_app's TLS options go through nng_tls_config_alloc(CLIENT),
+    # nng_tls_config_ca_file, nng_tls_config_server_name,
+    # nng_tls_config_auth_mode and nng_http_client_set_tls.  NNG 1.5.2
+    # (mbedTLS 2.28, TLS 1.2) can run every one of these, so all are in the
+    # differential test (nng-http negotiates TLS 1.3 with nginx); where it
+    # answers otherwise, `why` says so.
+    if s.nginx and s.tls:
+        n = s.nginx
+        T = "ca={ca} server-name=localhost"
+        static = ok(body=n.static, headers={**TEXT, "Content-Length": str(len(n.static)),
+                                            "Transfer-Encoding": None})
+
+        def req(i, e):
+            return {**e, "headers": {**e["headers"], "X-Test": f"req={i}"}}
+
+        # mbedTLS's certificate verification failure
+        # (MBEDTLS_ERR_X509_CERT_VERIFY_FAILED) is missing from NNG 1.5.2's
+        # error table, which maps it to NNG_ECRYPTO (docs/compat.md).
+        verify_why = ("NNG 1.5.2 (mbedTLS) reports a server certificate that fails "
+                      "verification as NNG_ECRYPTO, not NNG_EPEERAUTH")
+
+        case("nginx-https", "https-static", [f"conn GET {{nginx_https}}/static.txt {T}"],
+             [req(1, static)], conns={"nginx-https": 1})
+        case("nginx-https", "https-large-then-get",
+             [f"conn GET {{nginx_https}}/tls-big.bin {T} timeout=30000",
+              f"conn GET {{nginx_https}}/static.txt {T}"],
+             [req(1, ok(length=TLS_BIG_SIZE, sha=n.tls_big_sha,
+                        headers={"Content-Type": "application/octet-stream",
+                                 "Content-Length": str(TLS_BIG_SIZE)})),
+              req(2, static)], conns={"nginx-https": 1})
+        case("nginx-https", "https-gzip-chunked",
+             [f'conn GET {{nginx_https}}/gz/text.txt {T} "H:Accept-Encoding: gzip" '
+              "show=Content-Encoding",
+              f"conn GET {{nginx_https}}/static.txt {T}"],
+             [req(1, ok(length=n.gz_len, sha=n.gz_sha,
+                        headers={"Transfer-Encoding": "chunked", "Content-Length": None,
+                                 "Content-Encoding": "gzip"})),
+              req(2, static)], conns={"nginx-https": 1})
+        # One connection for every transact: nginx's $connection_requests
+        # (X-Test) counts up, and its access log has one $connection.
+        case("nginx-https", "https-keepalive-mixed",
+             [f"conn GET {{nginx_https}}/static.txt {T}",
+              f"conn HEAD {{nginx_https}}/static.txt {T}",
+              f"conn GET {{nginx_https}}/nocontent {T}",
+              f'conn GET {{nginx_https}}/static.txt {T} "H:If-None-Match: {{etag}}"',
+              f'conn GET {{nginx_https}}/big.bin {T} "H:Range: bytes=1000-1099"',
+              f"conn POST {{nginx_https}}/static.txt {T} body-len=70000",
+              f"conn GET {{nginx_https}}/text {T}",
+              f"conn GET {{nginx_https}}/static.txt {T}"],
+             [req(1, static),
+              req(2, ok(body=EMPTY, headers={"Content-Length": str(len(n.static))})),
+              req(3, ok(204, body=EMPTY)), req(4, ok(304, body=EMPTY)),
+              req(5, ok(206, body=n.big_range)),
+              req(6, ok(405, headers={"Content-Type": "text/html"})),
+              req(7, ok(body=b"returned by nginx\n")), req(8, static)],
+             conns={"nginx-https": 1})
+        case("nginx-https", "https-client-transact",
+             [f"client GET {{nginx_https}}/static.txt {T}"] * 2,
+             [req(1, ok(body=n.static, headers={"Connection": "close"}))] * 2,
+             conns={"nginx-https": 2})
+        # Without server-name the name checked is the URL's host, 127.0.0.1
+        # (an IP address in server.crt's subjectAltName).
+        case("nginx-https", "https-ca-only", ["conn GET {nginx_https}/static.txt ca={ca}"],
+             [req(1, static)], conns={"nginx-https": 1})
+        # dns_only.crt names localhost only.
+        case("nginx-https", "https-dns-only-cert-server-name",
+             [f"conn GET {{nginx_https_dns_only}}/static.txt {T}"], [req(1, static)],
+             conns={"nginx-https": 1})
+        case("nginx-https", "https-dns-only-cert-url-host",
+             ["conn GET {nginx_https_dns_only}/static.txt ca={ca}"],
+             [err("NNG_EPEERAUTH")], conns={"nginx-https": 0},
+             nng=[req(1, static)], nng_conns={"nginx-https": 1},
+             why="NNG 1.5.2 checks no name when the client's TLS config has no server name; "
+                 "nng-http checks the URL's host (not in this certificate)")
+
+        # Verification failures: no request reaches nginx.
+        case("nginx-https", "https-default-config-no-ca", ["conn GET {nginx_https}/static.txt"],
+             [err("NNG_EPEERAUTH")], conns={"nginx-https": 0})
+        case("nginx-https", "https-wrong-server-name",
+             ["conn GET {nginx_https}/static.txt ca={ca} server-name=wrong.example"],
+             [err("NNG_EPEERAUTH")], conns={"nginx-https": 0},
+             nng=[err("NNG_ECRYPTO")], why=verify_why)
+        case("nginx-https", "https-wrong-server-name-client-transact",
+             ["client GET {nginx_https}/static.txt ca={ca} server-name=wrong.example"],
+             [err("NNG_EPEERAUTH")], conns={"nginx-https": 0},
+             nng=[err("NNG_ECRYPTO")], why=verify_why + " (client transact)")
+        case("nginx-https", "https-unknown-ca-required",
+             ["conn GET {nginx_https}/static.txt ca={other_ca} server-name=localhost "
+              "auth=required"],
+             [err("NNG_EPEERAUTH")], conns={"nginx-https": 0},
+             nng=[err("NNG_ECRYPTO")], why=verify_why + " (unknown CA)")
+        # The handshake is not part of nng_http_client_connect's result: the
+        # failure comes with the first transaction (here, none).
+        case("nginx-https", "https-unknown-ca-connect-only",
+             ["connect {nginx_https}/ ca={other_ca} server-name=localhost auth=required"],
+             [{"result": {"0"}}], conns={"nginx-https": 0})
+        # Auth mode none verifies nothing: unknown CA, wrong name.
+        case("nginx-https", "https-unknown-ca-auth-none",
+             ["conn GET {nginx_https}/static.txt ca={other_ca} server-name=localhost auth=none",
+              "conn GET {nginx_https}/text ca={other_ca} server-name=localhost auth=none"],
+             [req(1, static), req(2, ok(body=b"returned by nginx\n"))],
+             conns={"nginx-https": 1})
+        case("nginx-https", "https-wrong-server-name-auth-none",
+             ["conn GET {nginx_https}/static.txt ca={ca} server-name=wrong.example auth=none"],
+             [req(1, static)], conns={"nginx-https": 1})
+        case("nginx-https", "https-unknown-ca-auth-optional",
+             ["conn GET {nginx_https}/static.txt ca={other_ca} server-name=localhost "
+              "auth=optional"],
+             [req(1, static)], conns={"nginx-https": 1})
+        # A failed handshake closes the connection: the next transact on it
+        # fails at once.
+        case("nginx-https", "https-unknown-ca-then-again",
+             ["conn GET {nginx_https}/static.txt ca={other_ca} server-name=localhost",
+              "conn GET {nginx_https}/static.txt ca={other_ca} server-name=localhost "
+              "timeout=2000"],
+             [err("NNG_EPEERAUTH"), err("NNG_ECLOSED")], conns={"nginx-https": 0},
+             nng=[err("NNG_ECRYPTO"), err("NNG_ECLOSED")], why=verify_why + " (then ECLOSED)")
+
+        # The wrong scheme for the port.  nginx answers a plain request on
+        # its https port with a 400; a TLS hello on its plain port gets a
+        # plain 400 that is no TLS record (and one log line).
+        case("nginx-https", "http-to-https-port",
+             ["conn GET {nginx_http_to_https_port}/static.txt"],
+             [req(1, ok(400, headers={"Connection": "close", "Content-Type": "text/html"}))],
+             conns={"nginx": 1})
+        case("nginx-https", "https-to-http-port",
+             ["conn GET {nginx_https_to_http_port}/static.txt ca={ca}"],
+             [err("NNG_ECRYPTO")], log_lines=1)
 
     # ---------------- the framing server ----------------
     if s.py:

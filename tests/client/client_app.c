@@ -12,11 +12,13 @@
  *
  *   conn METHOD URL [OPTION...]    nng_http_conn_transact on the current
  *                                  connection; the first one (or one to a
- *                                  different host:port, or after "close")
- *                                  connects with nng_http_client_connect
+ *                                  different scheme, host:port or TLS
+ *                                  options, or after "close") connects with
+ *                                  nng_http_client_connect
  *   client METHOD URL [OPTION...]  nng_http_client_transact (a connection
  *                                  of its own, closed afterwards)
- *   connect URL [timeout=MS]       nng_http_client_connect only, then close
+ *   connect URL [timeout=MS] [TLS OPTION...]
+ *                                  nng_http_client_connect only, then close
  *   close                          closes the current connection
  *   sleep MS                       pauses
  *
@@ -30,8 +32,19 @@
  *   timeout=MS       aio timeout for this command (default 5000)
  *   show=Name        also print this response header
  *
+ * TLS options (https:// URLs; conn, client and connect).  With any of them
+ * the client gets a configuration of its own (nng_tls_config_alloc with
+ * NNG_TLS_MODE_CLIENT, then nng_http_client_set_tls); without any it keeps
+ * the one nng_http_client_alloc made for the URL.
+ *   ca=FILE          nng_tls_config_ca_file
+ *   server-name=NAME nng_tls_config_server_name
+ *   auth=MODE        nng_tls_config_auth_mode: none, optional or required
+ * An error while setting them up prints "tls: N NAME (text)" and is the
+ * command's result.
+ *
  * Transcript, per command: "== " and the command with the URL reduced to its
- * request URI (no host, no port); "connect: ..." when a connection is made;
+ * request URI (no host, no port) and file options (body=@, ca=) to the file's
+ * name; "connect: ..." when a connection is made;
  * "result: 0" or "result: N NAME (strerror)"; on success the status line,
  * the selected headers (Content-Type, Content-Length, Transfer-Encoding,
  * Connection, X-Test, and show=), the body length with its SHA-256, and the
@@ -43,6 +56,7 @@
  */
 #include <nng/nng.h>
 #include <nng/supplemental/http/http.h>
+#include <nng/supplemental/tls/tls.h>
 #include <nng/supplemental/util/platform.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -262,11 +276,74 @@ static int read_file(const char* path, char** data, size_t* len) {
     return 0;
 }
 
+/* ---- TLS options ---- */
+
+typedef struct {
+    const char* ca;          /* ca=, or NULL */
+    const char* server_name; /* server-name=, or NULL */
+    const char* auth;        /* auth=, or NULL */
+} tls_options;
+
+/* Takes w if it is a TLS option.  Returns 1 if it was, 0 if not, -1 for a
+ * bad auth= value. */
+static int tls_option(const char* w, tls_options* t) {
+    if (strncmp(w, "ca=", 3) == 0) {
+        t->ca = w + 3;
+    } else if (strncmp(w, "server-name=", 12) == 0) {
+        t->server_name = w + 12;
+    } else if (strncmp(w, "auth=", 5) == 0) {
+        t->auth = w + 5;
+        if (strcmp(t->auth, "none") != 0 && strcmp(t->auth, "optional") != 0 &&
+            strcmp(t->auth, "required") != 0) {
+            return -1;
+        }
+    } else {
+        return 0;
+    }
+    return 1;
+}
+
+static int tls_given(const tls_options* t) {
+    return t->ca != NULL || t->server_name != NULL || t->auth != NULL;
+}
+
+/* Gives cl a TLS configuration made from t (when t has any option).  Prints
+ * "tls: ..." on failure.  Returns 0 or the error. */
+static int apply_tls(nng_http_client* cl, const tls_options* t) {
+    if (!tls_given(t)) {
+        return 0;
+    }
+    nng_tls_config* cfg = NULL;
+    int rv = nng_tls_config_alloc(&cfg, NNG_TLS_MODE_CLIENT);
+    if (rv == 0 && t->ca != NULL) {
+        rv = nng_tls_config_ca_file(cfg, t->ca);
+    }
+    if (rv == 0 && t->server_name != NULL) {
+        rv = nng_tls_config_server_name(cfg, t->server_name);
+    }
+    if (rv == 0 && t->auth != NULL) {
+        nng_tls_auth_mode mode = strcmp(t->auth, "none") == 0       ? NNG_TLS_AUTH_MODE_NONE
+                                 : strcmp(t->auth, "optional") == 0 ? NNG_TLS_AUTH_MODE_OPTIONAL
+                                                                    : NNG_TLS_AUTH_MODE_REQUIRED;
+        rv = nng_tls_config_auth_mode(cfg, mode);
+    }
+    if (rv == 0) {
+        rv = nng_http_client_set_tls(cl, cfg);
+    }
+    if (cfg != NULL) {
+        nng_tls_config_free(cfg); /* the client holds its own reference */
+    }
+    if (rv != 0) {
+        print_result("tls", rv);
+    }
+    return rv;
+}
+
 /* ---- state ---- */
 
 static nng_http_client* cur_client = NULL;
 static nng_http_conn* cur_conn = NULL;
-static char cur_base[512]; /* "host:port" of cur_conn */
+static char cur_base[1024]; /* scheme://host:port and TLS options of cur_conn */
 
 static void close_current(void) {
     if (cur_conn != NULL) {
@@ -280,8 +357,11 @@ static void close_current(void) {
     cur_base[0] = '\0';
 }
 
-static void base_of(const nng_url* u, char* out, size_t n) {
-    snprintf(out, n, "%s://%s:%s", u->u_scheme, u->u_hostname, u->u_port);
+/* The key of a connection: where it goes and with which TLS options. */
+static void base_of(const nng_url* u, const tls_options* t, char* out, size_t n) {
+    snprintf(out, n, "%s://%s:%s ca=%s server-name=%s auth=%s", u->u_scheme, u->u_hostname,
+             u->u_port, t->ca ? t->ca : "-", t->server_name ? t->server_name : "-",
+             t->auth ? t->auth : "-");
 }
 
 /* Prints "== " and the words, each URL reduced to its request URI. */
@@ -297,8 +377,10 @@ static void print_command(char** words, int n) {
                 continue;
             }
         }
-        if (strncmp(w, "body=@", 6) == 0 && strrchr(w, '/') != NULL) {
-            printf(" body=@%s", strrchr(w, '/') + 1); /* no temporary paths */
+        if ((strncmp(w, "body=@", 6) == 0 || strncmp(w, "ca=", 3) == 0) &&
+            strrchr(w, '/') != NULL) {
+            /* no temporary paths */
+            printf(" %.*s%s", w[0] == 'b' ? 6 : 3, w, strrchr(w, '/') + 1);
             continue;
         }
         if (strpbrk(w, " \"\\") != NULL) {
@@ -395,9 +477,9 @@ static void print_response(nng_http_res* res, char** shows, int nshows) {
 
 /* Waits for a connection for u's host and port into cur_conn (reusing the
  * current one when it goes to the same place).  Returns 0 or the error. */
-static int ensure_conn(const nng_url* u, nng_aio* aio) {
-    char base[512];
-    base_of(u, base, sizeof base);
+static int ensure_conn(const nng_url* u, const tls_options* t, nng_aio* aio) {
+    char base[sizeof cur_base];
+    base_of(u, t, base, sizeof base);
     if (cur_conn != NULL && strcmp(base, cur_base) == 0) {
         return 0;
     }
@@ -406,6 +488,10 @@ static int ensure_conn(const nng_url* u, nng_aio* aio) {
     if (rv != 0) {
         cur_client = NULL;
         print_result("connect", rv);
+        return rv;
+    }
+    if ((rv = apply_tls(cur_client, t)) != 0) {
+        close_current();
         return rv;
     }
     nng_http_client_connect(cur_client, aio);
@@ -474,6 +560,7 @@ static int do_transact(char** words, int n, nng_aio* aio) {
     char* body = NULL;
     size_t body_len = 0;
     int have_body = 0;
+    tls_options tls = {NULL, NULL, NULL};
 
     nng_url* u = NULL;
     if (nng_url_parse(&u, url_text) != 0) {
@@ -522,6 +609,11 @@ static int do_transact(char** words, int n, nng_aio* aio) {
             timeout = (nng_duration)atoi(w + 8);
         } else if (strncmp(w, "show=", 5) == 0) {
             shows[nshows++] = (char*)w + 5;
+        } else if ((rv = tls_option(w, &tls)) != 0) {
+            if (rv < 0) {
+                fprintf(stderr, "client_app: bad option %s\n", w);
+                goto bad;
+            }
         } else {
             fprintf(stderr, "client_app: unknown option %s\n", w);
             goto bad;
@@ -540,7 +632,7 @@ static int do_transact(char** words, int n, nng_aio* aio) {
     nng_aio_set_timeout(aio, timeout);
     start_clock();
     if (is_conn) {
-        rv = ensure_conn(u, aio);
+        rv = ensure_conn(u, &tls, aio);
         if (rv == 0) {
             nng_http_conn_transact(cur_conn, req, res, aio);
             nng_aio_wait(aio);
@@ -549,9 +641,11 @@ static int do_transact(char** words, int n, nng_aio* aio) {
     } else {
         nng_http_client* cl = NULL;
         if ((rv = nng_http_client_alloc(&cl, u)) == 0) {
-            nng_http_client_transact(cl, req, res, aio);
-            nng_aio_wait(aio);
-            rv = nng_aio_result(aio);
+            if ((rv = apply_tls(cl, &tls)) == 0) {
+                nng_http_client_transact(cl, req, res, aio);
+                nng_aio_wait(aio);
+                rv = nng_aio_result(aio);
+            }
             nng_http_client_free(cl);
         }
     }
@@ -584,11 +678,13 @@ static int do_connect(char** words, int n, nng_aio* aio) {
         return -1;
     }
     nng_duration timeout = DEFAULT_TIMEOUT_MS;
+    tls_options tls = {NULL, NULL, NULL};
     for (int i = 2; i < n; i++) {
-        if (strncmp(words[i], "timeout=", 8) != 0) {
+        if (strncmp(words[i], "timeout=", 8) == 0) {
+            timeout = (nng_duration)atoi(words[i] + 8);
+        } else if (tls_option(words[i], &tls) != 1) {
             return -1;
         }
-        timeout = (nng_duration)atoi(words[i] + 8);
     }
     nng_url* u = NULL;
     if (nng_url_parse(&u, words[1]) != 0) {
@@ -599,7 +695,9 @@ static int do_connect(char** words, int n, nng_aio* aio) {
     nng_http_client* cl = NULL;
     int rv;
     start_clock();
-    if ((rv = nng_http_client_alloc(&cl, u)) == 0) {
+    if ((rv = nng_http_client_alloc(&cl, u)) == 0 && (rv = apply_tls(cl, &tls)) != 0) {
+        nng_http_client_free(cl);
+    } else if (rv == 0) {
         nng_aio_set_timeout(aio, timeout);
         nng_http_client_connect(cl, aio);
         nng_aio_wait(aio);

@@ -2,8 +2,8 @@
 """Runs client_app against real servers and checks what comes back.
 
   run_client_tests.py --app CLIENT_APP [--flavor ours|nng] [options] [GROUP...]
-      Each case of the groups (nginx, framing, stdlib, ours-server, errors;
-      default all)
+      Each case of the groups (nginx, nginx-https, framing, stdlib,
+      ours-server, errors; default all)
       through CLIENT_APP; its transcript must meet the case's expectations
       (cases.py): nng-http's, or NNG 1.5.2's with --flavor nng.
 
@@ -98,6 +98,9 @@ class Runner:
         self.urls = dict(servers.urls)
         self.urls["files"] = str(servers.files)
         self.urls["etag"] = servers.nginx.etag.replace('"', '\\"') if servers.nginx else ""
+        if servers.tls:
+            self.urls["ca"] = str(servers.tls.ca)
+            self.urls["other_ca"] = str(servers.tls.other_ca)
 
     def script(self, case):
         return [line.format(**self.urls) for line in case.lines]
@@ -117,17 +120,24 @@ class Runner:
             rc, out, err = "timeout", (e.stdout or b"").decode(errors="replace"), ""
         elapsed = time.monotonic() - t0
         if self.s.nginx:
-            self._settle_nginx_log(before["nginx"], case)
+            self._settle_nginx_log(before["nginx"], case, flavor)
         after = self.s.counts()
         return {"rc": rc, "out": out, "err": err, "before": before, "after": after,
                 "elapsed": elapsed}
 
-    def _settle_nginx_log(self, offset, case):
+    def _settle_nginx_log(self, offset, case, flavor):
         """nginx writes a request's access log line after the response, so
         a line can come after client_app has exited: wait (bounded) until
-        the log has a line for each request the case sent to nginx."""
-        want = sum(1 for line in case.lines
-                   if line.split()[0] in ("conn", "client") and "{nginx}" in line)
+        the log has a line for each request to nginx that is expected to
+        succeed (or case.log_lines)."""
+        want = case.log_lines
+        if want is None:
+            expect, _ = case.expectations(flavor)
+            commands = [line for line in case.lines
+                        if line.split()[0] in ("conn", "client", "connect")]
+            want = sum(1 for line, e in zip(commands, expect)
+                       if line.split()[0] != "connect" and "{nginx" in line
+                       and e["result"] == {"0"})
         deadline = time.monotonic() + 3.0
         while (self.s.nginx.lines_since(offset) < want and time.monotonic() < deadline):
             time.sleep(0.01)
@@ -234,7 +244,8 @@ def main():
         if g not in cases_mod.GROUPS:
             ap.error(f"unknown group {g}")
     if args.list_differences:
-        groups = ["framing", "stdlib", "errors"]  # where the documented cases live
+        # where the documented cases live
+        groups = ["nginx-https", "framing", "stdlib", "errors"]
     elif not args.app or (args.differential and not args.nng_app):
         ap.error("--app (and --nng-app with --differential) required")
     if "ours-server" in groups and not args.server_app and not args.list_differences:
