@@ -475,6 +475,9 @@ class session {
 
     // The headers every response carries.
     void stamp(response& r, bool with_length = true) {
+        if (srv_->draining_.load(std::memory_order_relaxed)) {
+            close_after_ = true; // a graceful stop: this is the last response
+        }
         if (with_length && r.get_header("Content-Length") == nullptr) {
             char len[24];
             auto e = std::to_chars(len, len + sizeof len, r.body().size());
@@ -954,11 +957,21 @@ int server::start() {
     if (starts_++ > 0) {
         return 0;
     }
+    draining_.store(false, std::memory_order_relaxed);
     nng_url* u = nullptr;
     int rv = nng_url_parse(&u, listen_url_.c_str());
     if (rv == 0) {
         rv = make_listener(*u, listener_);
         nng_url_free(u);
+    }
+    if (rv == 0 && reuse_port_) {
+        bool on = true;
+        rv = listener_->set(opt_reuse_port, opt_in{&on, sizeof on, opt_type::boolean});
+        if (rv != 0) {
+            listener_->close();
+            listener_->release();
+            listener_ = nullptr;
+        }
     }
     if (rv == 0 && tls_ != nullptr) {
         stream_listener* plain = listener_;
@@ -1008,6 +1021,46 @@ void server::stop() {
         }
         if (sl.sweep_armed) {
             sl.sweep->cancel();
+        }
+    }
+}
+
+int server::set_reuse_port(bool on) {
+    std::lock_guard lk(mtx_);
+    if (starts_ > 0) {
+        return NNG_EBUSY;
+    }
+    reuse_port_ = on;
+    return 0;
+}
+
+void server::drain() {
+    stream_listener* l = nullptr;
+    {
+        std::lock_guard lk(mtx_);
+        if (starts_ == 0) {
+            return;
+        }
+        draining_.store(true, std::memory_order_relaxed);
+        l = std::exchange(listener_, nullptr);
+    }
+    if (l != nullptr) {
+        l->close(); // the pending accept fails; with listener_ gone it stops
+    }
+    accept_aio_.wait();
+    if (l != nullptr) {
+        l->release();
+    }
+    // Idle connections close now (their waits wake with "closed" and free
+    // them); busy ones finish their request and then close (stamp()).
+    for (unsigned i = 0; i < nslots_; i++) {
+        slot& sl = slots_[i];
+        std::lock_guard lk(sl.mtx);
+        for (server_conn* c = sl.all.head; c != nullptr; c = c->next) {
+            if (c->parked && !c->closing) {
+                c->closing = true;
+                c->parked_stream->close();
+            }
         }
     }
 }

@@ -70,6 +70,15 @@ class server final : public ref_counted {
 
     int start();
     void stop();
+    // Graceful stop, first half: no new connections (the listener
+    // closes), idle ones close now, and the requests in progress get
+    // "Connection: close" on their responses.  connections() then falls to
+    // zero as they finish; stop() closes whatever is left.  start() (after
+    // stop()) serves normally again.
+    void drain();
+    // SO_REUSEPORT on the listening socket (tcp only; before start()).
+    int set_reuse_port(bool on);
+    bool draining() const noexcept { return draining_.load(std::memory_order_relaxed); }
     int add_handler(handler& h);
     int del_handler(handler& h);
     int get_addr(nng_sockaddr& sa);
@@ -124,6 +133,8 @@ class server final : public ref_counted {
     unsigned starts_ = 0;
     aio accept_aio_;
     std::atomic<std::size_t> nconns_{0};
+    std::atomic<bool> draining_{false};
+    bool reuse_port_ = false;
     // Limits, each read without a lock.
     std::atomic<nng_duration> head_timeout_{30000};
     std::atomic<nng_duration> idle_timeout_{60000};

@@ -19,6 +19,10 @@
 
 namespace nnghttp::detail {
 
+// nng-http's own listener option (bool, tcp only, before listen): bind
+// with SO_REUSEPORT, so that several processes share one port.
+inline constexpr std::string_view opt_reuse_port = "nnghttp:reuse-port";
+
 enum class opt_type { opaque, boolean, int32, ms, size, uint64, string, ptr, sockaddr };
 
 // The C++ type carried by each opt_type.

@@ -157,6 +157,11 @@ class tcp_listener final : public socket_listener {
         }
         int on = 1;
         (void)::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+        if (reuse_port_ && ::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof on) != 0) {
+            int rv = from_errno(errno);
+            ::close(fd);
+            return -rv;
+        }
         if (::bind(fd, reinterpret_cast<sockaddr*>(&addr_), len_) != 0 ||
             ::listen(fd, SOMAXCONN) != 0) {
             int rv = from_errno(errno);
@@ -212,6 +217,13 @@ class tcp_listener final : public socket_listener {
              [](l& x, const opt_in& i) {
                  return copy_in(static_cast<tcp_listener&>(x).keepalive_, i);
              }},
+            {opt_reuse_port,
+             [](l& x, const opt_out& o) {
+                 return copy_out(static_cast<tcp_listener&>(x).reuse_port_, o);
+             },
+             [](l& x, const opt_in& i) {
+                 return copy_in(static_cast<tcp_listener&>(x).reuse_port_, i);
+             }},
             {NNG_OPT_TCP_BOUND_PORT,
              [](l& x, const opt_out& o) -> int {
                  if (!static_cast<tcp_listener&>(x).is_listening()) {
@@ -236,6 +248,7 @@ class tcp_listener final : public socket_listener {
     socklen_t len_;
     bool nodelay_ = true;
     bool keepalive_ = false;
+    bool reuse_port_ = false;
 };
 
 // ---- dialer ----
