@@ -26,7 +26,7 @@
 #include <nnghttp/config.hpp>
 #include <nnghttp/error.hpp>
 
-#include <atomic>
+#include <mutex>
 #include <chrono>
 #include <coroutine>
 #include <cstddef>
@@ -97,7 +97,11 @@ class NNGHTTP_API op_base {
     };
     std::optional<std::stop_callback<canceller>> stop_cb_;
     std::coroutine_handle<> h_;
-    std::atomic<bool> stop_hit_{false};
+    // Orders a stop request against the start: the canceller only touches
+    // the aio once the provider has begun the operation.
+    std::mutex mtx_;
+    bool started_ = false;
+    bool stop_hit_ = false;
 };
 
 } // namespace api_detail

@@ -185,6 +185,7 @@ bool on_loop_thread() noexcept { return detail::loop::current() != nullptr; }
 op_base::op_base(op_base&& o) noexcept
     : obj(o.obj), msg(std::exchange(o.msg, nullptr)), iov(o.iov), arg_ms(o.arg_ms),
       drop_msg(o.drop_msg), start_(o.start_), timeout_(o.timeout_), stop_(std::move(o.stop_)) {}
+// (An op is moved only before it is awaited: no aio, no lock in use yet.)
 
 op_base::~op_base() {
     stop_cb_.reset();
@@ -201,9 +202,13 @@ void op_base::on_done(void* arg) {
 }
 
 void op_base::canceller::operator()() const noexcept {
-    self->stop_hit_.store(true, std::memory_order_release);
-    // close() is sticky: it also refuses an operation not started yet.
-    core(self->aio_)->close();
+    std::lock_guard lk(self->mtx_);
+    self->stop_hit_ = true;
+    if (self->started_) {
+        // Begun (the start ran under this lock): close() ends it with
+        // NNG_ECLOSED, reported as canceled.
+        core(self->aio_)->close();
+    }
 }
 
 void op_base::await_suspend(std::coroutine_handle<> h) {
@@ -212,17 +217,28 @@ void op_base::await_suspend(std::coroutine_handle<> h) {
     a->set_timeout(timeout_);
     aio_ = reinterpret_cast<nng_aio*>(a);
     if (stop_.stop_possible()) {
-        stop_cb_.emplace(stop_, canceller{this});
+        stop_cb_.emplace(stop_, canceller{this}); // may run at once
     }
-    // The last thing: from here on the op may complete (and its coroutine
-    // resume) at any time on a loop thread.
+    std::unique_lock lk(mtx_);
+    if (stop_hit_) {
+        lk.unlock();
+        post_resume(h); // never started: outcome() says canceled
+        return;
+    }
+    started_ = true;
+    // The provider begins the operation before this returns; it completes
+    // later, on a loop thread, and outcome() waits for this lock first.
     start_(*this, aio_);
 }
 
 std::error_code op_base::outcome() noexcept {
-    stop_cb_.reset();
+    stop_cb_.reset(); // waits for a canceller running now
+    std::lock_guard lk(mtx_);
+    if (!started_) {
+        return make_error_code(errc::canceled);
+    }
     int rv = core(aio_)->result();
-    if (rv == NNG_ECLOSED && stop_hit_.load(std::memory_order_acquire)) {
+    if (rv == NNG_ECLOSED && stop_hit_) {
         rv = NNG_ECANCELED;
     }
     return to_error_code(rv);
