@@ -17,10 +17,14 @@ pc_dir=$(dirname "$(find "$tmp/prefix" -name nnghttp.pc | head -n1)")
 libdir=$(dirname "$pc_dir")
 
 "$tmp/consumer/consumer_static"
+"$tmp/consumer/consumer_cxx"
 LD_LIBRARY_PATH="$libdir" "$tmp/consumer/consumer_shared"
 
 flags=$(PKG_CONFIG_PATH="$pc_dir" pkg-config --cflags --libs nnghttp)
 # shellcheck disable=SC2086
 cc "$src/tests/install/consumer/main.c" $flags -o "$tmp/pc_consumer"
 LD_LIBRARY_PATH="$libdir" "$tmp/pc_consumer"
-echo "install test: find_package (static, shared) and pkg-config consumers ran"
+# shellcheck disable=SC2086
+c++ -std=c++20 "$src/tests/install/consumer/main.cpp" $flags -o "$tmp/pc_consumer_cxx"
+LD_LIBRARY_PATH="$libdir" "$tmp/pc_consumer_cxx"
+echo "install test: find_package (static, shared, C++ API) and pkg-config (C, C++) consumers ran"
