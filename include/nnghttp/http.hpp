@@ -108,8 +108,10 @@ class NNGHTTP_API responder {
     responder(responder&& o) noexcept;
     responder& operator=(responder&& o) noexcept;
 
+    // The request as received: uri() is the whole request target (path
+    // and query, as NNG gives it), not only the part below the handler's
+    // path.
     const nnghttp::request& request() const noexcept { return req_; }
-    // The path's part below the handler's path is in request().uri().
     void send(response&& res) noexcept;
     void send(std::uint16_t status, std::string_view body = {},
               std::string_view content_type = "text/plain") noexcept;
@@ -166,13 +168,23 @@ class NNGHTTP_API handler {
 
     // Settings (before the handler goes to a server).  The method is GET by
     // default; any_method() serves them all.
-    handler& method(std::string_view m);
-    handler& any_method();
-    handler& host(std::string_view h);
+    // Each has an overload for a temporary, so that a handler can be made,
+    // set and added in one expression:
+    //   srv.add(handler::custom("/items", f).method("PUT").tree());
+    handler& method(std::string_view m) &;
+    handler&& method(std::string_view m) && { return std::move(method(m)); }
+    handler& any_method() &;
+    handler&& any_method() && { return std::move(any_method()); }
+    handler& host(std::string_view h) &;
+    handler&& host(std::string_view h) && { return std::move(host(h)); }
     // Also serve every path below this one.
-    handler& tree(bool exclusive = false);
+    handler& tree(bool exclusive = false) &;
+    handler&& tree(bool exclusive = false) && { return std::move(tree(exclusive)); }
     // Read the request body first (default: yes, up to 1 MiB).
-    handler& collect_body(bool want, std::size_t max_bytes = 1024 * 1024);
+    handler& collect_body(bool want, std::size_t max_bytes = 1024 * 1024) &;
+    handler&& collect_body(bool want, std::size_t max_bytes = 1024 * 1024) && {
+        return std::move(collect_body(want, max_bytes));
+    }
 
     nng_http_handler* native() const noexcept { return h_; }
     nng_http_handler* release() noexcept;
@@ -221,7 +233,7 @@ class NNGHTTP_API server {
     server& add(handler h);
     // Shorthands: add(handler::custom(path, f).method(m)).
     template <typename F> server& route(std::string_view method, std::string_view path, F&& f) {
-        return add(std::move(handler::custom(path, std::forward<F>(f)).method(method)));
+        return add(handler::custom(path, std::forward<F>(f)).method(method));
     }
     template <typename F> server& get(std::string_view path, F&& f) {
         return route("GET", path, std::forward<F>(f));

@@ -90,7 +90,19 @@ std::string address_text(const nng_sockaddr& sa, bool with_port) {
     if (!with_port) {
         return host;
     }
-    return (v6 ? "[" + std::string(host) + "]" : std::string(host)) + ":" + std::to_string(port);
+    // Appended piece by piece (GCC 12's -O3 warns, wrongly, on "[" + s).
+    std::string out;
+    out.reserve(INET6_ADDRSTRLEN + 8);
+    if (v6) {
+        out.push_back('[');
+    }
+    out.append(host);
+    if (v6) {
+        out.push_back(']');
+    }
+    out.push_back(':');
+    out.append(std::to_string(port));
+    return out;
 }
 
 // ---- connection ----
@@ -464,27 +476,27 @@ handler& handler::operator=(handler&& o) noexcept {
     return *this;
 }
 
-handler& handler::method(std::string_view m) {
+handler& handler::method(std::string_view m) & {
     check(core(h_)->set_method(std::string(m).c_str()), "handler::method");
     return *this;
 }
 
-handler& handler::any_method() {
+handler& handler::any_method() & {
     check(core(h_)->set_method(nullptr), "handler::any_method");
     return *this;
 }
 
-handler& handler::host(std::string_view hn) {
+handler& handler::host(std::string_view hn) & {
     check(core(h_)->set_host(std::string(hn).c_str()), "handler::host");
     return *this;
 }
 
-handler& handler::tree(bool exclusive) {
+handler& handler::tree(bool exclusive) & {
     check(core(h_)->set_tree(exclusive), "handler::tree");
     return *this;
 }
 
-handler& handler::collect_body(bool want, std::size_t max_bytes) {
+handler& handler::collect_body(bool want, std::size_t max_bytes) & {
     core(h_)->collect_body(want, max_bytes);
     return *this;
 }

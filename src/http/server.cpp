@@ -475,6 +475,12 @@ class session {
 
     // The headers every response carries.
     void stamp(response& r, bool with_length = true) {
+        if (r.status() == 204 || (r.status() >= 100 && r.status() < 200)) {
+            // No body, and no Content-Length either (RFC 9110, 8.6).
+            r.headers().remove("Content-Length");
+            r.body().borrow(nullptr, 0);
+            with_length = false;
+        }
         if (srv_->draining_.load(std::memory_order_relaxed)) {
             close_after_ = true; // a graceful stop: this is the last response
         }

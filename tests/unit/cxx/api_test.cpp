@@ -117,6 +117,9 @@ TEST(CxxServer, HandlerShapesAndBuiltIns) {
         throw std::runtime_error("handler failure");
     });
     srv.get("/forgets", [](nnghttp::responder) {});
+    srv.add(nnghttp::handler::custom("/gone", [](const nnghttp::request&, nnghttp::response& res) {
+                   res.set_status(204).set_body("ignored");
+               }).any_method().tree());
     srv.add(nnghttp::handler::static_content("/static", "fixed", "text/x-test"));
     srv.add(nnghttp::handler::redirect("/old", "/sync", 302));
     srv.start();
@@ -144,6 +147,12 @@ TEST(CxxServer, HandlerShapesAndBuiltIns) {
     EXPECT_EQ(r5.status(), 302);
     EXPECT_EQ(r5.header("Location").value_or(""), "/sync");
     EXPECT_EQ(get(root, "/nothing").status(), 404);
+    // 204: no body and no Content-Length (RFC 9110, 8.6); a tree handler
+    // made and set in one expression serves the paths below it.
+    auto r6 = get(root, "/gone/below");
+    EXPECT_EQ(r6.status(), 204);
+    EXPECT_FALSE(r6.header("Content-Length"));
+    EXPECT_TRUE(r6.body().empty());
 
     // A second handler for the same path and method is refused.
     EXPECT_THROW(srv.get("/sync", [](const nnghttp::request&, nnghttp::response&) {}), nnghttp::error);
