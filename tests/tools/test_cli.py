@@ -1,17 +1,24 @@
 #!/usr/bin/env python3
 """End-to-end test of the nnghttp command: `serve` on the bundled demo site
 (curl and `nnghttp get` as clients, Common Log Format lines, SIGTERM stops
-it with status 0) and `get`'s distinct exit codes.
+it with status 0), its graceful stop (a response in flight at SIGTERM still
+completes, new connections are refused), and `get`'s distinct exit codes,
+streamed bodies (a 300 MiB one in constant memory), whole-exchange timeout
+and progress line (drawn on a pseudo-terminal, absent on a pipe).
 
 Usage: test_cli.py NNGHTTP DEMO_SITE
 """
+import hashlib
+import http.server
 import os
+import queue
 import re
 import signal
 import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import unittest
 
@@ -118,6 +125,302 @@ class ExitCodes(unittest.TestCase):
         self.assertEqual(r.returncode, 7)
         self.assertLess(time.monotonic() - t0, 10)
         ls.close()
+
+
+MiB = 1024 * 1024
+
+
+def start_serve(directory):
+    """`nnghttp serve DIRECTORY` on a free port: the process, its root URL,
+    and a queue its stdout lines go to (None at EOF)."""
+    proc = subprocess.Popen([NNGHTTP, "serve", directory, "--listen", "http://127.0.0.1:0"],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    line = proc.stdout.readline().decode()
+    m = re.search(r"serving \S+ at (http://127\.0\.0\.1:(\d+))/", line)
+    if not m:
+        proc.kill()
+        raise RuntimeError("no address line from nnghttp serve: %r" % line)
+    lines = queue.Queue()
+
+    def pump():
+        for raw in proc.stdout:
+            lines.put(raw.decode())
+        lines.put(None)
+    threading.Thread(target=pump, daemon=True).start()
+    return proc, m.group(1), int(m.group(2)), lines
+
+
+def end_serve(proc, lines):
+    """Kills what start_serve started, if still running, and waits for its
+    output to end."""
+    if proc.poll() is None:
+        proc.kill()
+    proc.wait(10)
+    while lines.get(timeout=10) is not None:
+        pass
+    proc.stdout.close()
+
+
+def sparse_file(path, size, marks):
+    """A file of `size` bytes, zeros but for 64 KiB of random bytes at each
+    offset in `marks` (so that a copy gone wrong shows)."""
+    with open(path, "wb") as f:
+        f.truncate(size)
+        for off in marks:
+            f.seek(off)
+            f.write(os.urandom(64 * 1024))
+
+
+def file_digest(path):
+    h = hashlib.blake2b()
+    with open(path, "rb") as f:
+        while block := f.read(4 * MiB):
+            h.update(block)
+    return h.digest()
+
+
+class SlowBody(http.server.BaseHTTPRequestHandler):
+    """GET: the server's `body` with its Content-Length (or, for /chunked,
+    in chunked encoding), `chunk` bytes at a time with `pause` seconds
+    between them."""
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self):
+        body, chunk, pause = self.server.body, self.server.chunk, self.server.pause
+        chunked = self.path == "/chunked"
+        self.send_response(200)
+        self.send_header("Content-Type", "application/octet-stream")
+        if chunked:
+            self.send_header("Transfer-Encoding", "chunked")
+        else:
+            self.send_header("Content-Length", str(len(body)))
+        self.send_header("Connection", "close")
+        self.end_headers()
+        try:
+            for off in range(0, len(body), chunk):
+                piece = body[off:off + chunk]
+                if chunked:
+                    piece = b"%x\r\n%s\r\n" % (len(piece), piece)
+                self.wfile.write(piece)
+                time.sleep(pause)
+            if chunked:
+                self.wfile.write(b"0\r\n\r\n")
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client gave up (the timeout case)
+
+    def log_message(self, *args):
+        pass
+
+
+class GetStreaming(unittest.TestCase):
+    """`get` against a server that sends 4 MiB in 64 KiB pieces over about
+    1.3 s: long enough for a dozen progress redraws."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), SlowBody)
+        cls.httpd.daemon_threads = True
+        cls.httpd.body = os.urandom(4 * MiB)
+        cls.httpd.chunk = 64 * 1024
+        cls.httpd.pause = 0.02
+        threading.Thread(target=cls.httpd.serve_forever, daemon=True).start()
+        cls.url = "http://127.0.0.1:%d/blob" % cls.httpd.server_address[1]
+        cls.tmp = tempfile.TemporaryDirectory()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.httpd.shutdown()
+        cls.httpd.server_close()
+        cls.tmp.cleanup()
+
+    def downloaded(self, path):
+        with open(path, "rb") as f:
+            return f.read()
+
+    def get_on_a_terminal(self, url, dest):
+        """`get -o dest url` with stderr on a pseudo-terminal: what the
+        terminal received."""
+        master, slave = os.openpty()
+        try:
+            proc = subprocess.Popen([NNGHTTP, "get", "-o", dest, url],
+                                    stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                    stderr=slave)
+        finally:
+            os.close(slave)
+        chunks = []
+
+        def drain():  # until the child's end of the pty is gone (EIO)
+            while True:
+                try:
+                    data = os.read(master, 4096)
+                except OSError:
+                    return
+                if not data:
+                    return
+                chunks.append(data)
+        reader = threading.Thread(target=drain, daemon=True)
+        reader.start()
+        out, _ = proc.communicate(timeout=30)
+        reader.join(10)
+        os.close(master)
+        tty = b"".join(chunks)
+        self.assertEqual(proc.returncode, 0, tty)
+        self.assertEqual(out, b"")
+        self.assertEqual(self.downloaded(dest), self.httpd.body)
+        return tty
+
+    def test_progress_on_a_terminal(self):
+        tty = self.get_on_a_terminal(self.url, os.path.join(self.tmp.name, "tty.bin"))
+        # The terminal turns \n into \r\n; the other \r are redraws.
+        redraws = tty.count(b"\r") - tty.count(b"\r\n")
+        self.assertGreaterEqual(redraws, 4, tty)
+        self.assertTrue(tty.endswith(b"\n"), tty[-80:])
+        self.assertRegex(tty, rb"\d+(\.\d)? (B|KiB|MiB|GiB)/s")
+        self.assertRegex(tty, rb"\[[=> ]{10,}\]")
+        self.assertRegex(tty, rb" \d{1,3}%")
+        self.assertRegex(tty, rb"ETA \d+:\d\d")
+        last = tty.rstrip(b"\r\n").split(b"\r")[-1]
+        self.assertRegex(last, rb"^ *4\.0 MiB / 4\.0 MiB 100% \[=+\]  [\d.]+ (KiB|MiB)/s  in 0:\d\d *$")
+        self.assertLessEqual(max(len(line) for line in tty.split(b"\r")), 80)
+
+    def test_progress_without_a_length(self):
+        url = self.url.replace("/blob", "/chunked")
+        tty = self.get_on_a_terminal(url, os.path.join(self.tmp.name, "chunked.bin"))
+        self.assertGreaterEqual(tty.count(b"\r") - tty.count(b"\r\n"), 4, tty)
+        self.assertRegex(tty, rb"\d+(\.\d)? (B|KiB|MiB|GiB)/s")
+        self.assertNotIn(b"%", tty)  # no total: no percentage, no bar, no ETA
+        self.assertNotIn(b"ETA", tty)
+        last = tty.rstrip(b"\r\n").split(b"\r")[-1]
+        self.assertRegex(last, rb"^4\.0 MiB  [\d.]+ (KiB|MiB)/s  in 0:\d\d *$")
+
+    def test_no_progress_on_a_pipe(self):
+        dest = os.path.join(self.tmp.name, "pipe.bin")
+        r = run("get", "-o", dest, self.url, timeout=30)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout, b"")
+        self.assertEqual(r.stderr, b"")
+        self.assertEqual(self.downloaded(dest), self.httpd.body)
+
+    def test_include_and_stdout(self):
+        r = run("get", "-i", self.url, timeout=30)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        head, _, body = r.stdout.partition(b"\r\n\r\n")
+        self.assertTrue(head.startswith(b"HTTP/1.1 200 OK\r\n"), head)
+        self.assertIn(b"\r\nContent-Length: %d" % len(self.httpd.body), head)
+        self.assertEqual(body, self.httpd.body)
+        self.assertEqual(r.stderr, b"")
+
+    def test_timeout_covers_the_whole_exchange(self):
+        # Every piece comes well within 0.5 s; the whole body does not.
+        t0 = time.monotonic()
+        r = run("get", "--timeout", "0.5", "-o", os.path.join(self.tmp.name, "cut.bin"),
+                self.url)
+        self.assertEqual(r.returncode, 7, r.stderr)
+        self.assertLess(time.monotonic() - t0, 5)
+
+
+class GetLargeBody(unittest.TestCase):
+    SIZE = 300 * MiB
+    RSS_LIMIT = 64 * MiB
+
+    def test_constant_memory(self):
+        with tempfile.TemporaryDirectory() as d:
+            site = os.path.join(d, "site")
+            os.mkdir(site)
+            src = os.path.join(site, "big.bin")
+            sparse_file(src, self.SIZE, [0, self.SIZE // 2, self.SIZE - 64 * 1024])
+            proc, root, _, lines = start_serve(site)
+            try:
+                dest = os.path.join(d, "big.out")
+                get = subprocess.Popen([NNGHTTP, "get", "-o", dest, root + "/big.bin"],
+                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                watchdog = threading.Timer(90, get.kill)
+                watchdog.start()
+                # wait4: the resource use of that child alone.
+                _, status, usage = os.wait4(get.pid, 0)
+                watchdog.cancel()
+                get.returncode = os.waitstatus_to_exitcode(status)
+                err = get.stderr.read()
+                get.stdout.close()
+                get.stderr.close()
+            finally:
+                end_serve(proc, lines)
+            self.assertEqual(get.returncode, 0, err)
+            self.assertEqual(err, b"")
+            peak = usage.ru_maxrss * 1024  # KiB on Linux
+            self.assertLess(peak, self.RSS_LIMIT, "peak RSS %.1f MiB" % (peak / MiB))
+            self.assertEqual(os.path.getsize(dest), self.SIZE)
+            self.assertEqual(file_digest(dest), file_digest(src))
+
+
+class GracefulStop(unittest.TestCase):
+    SIZE = 64 * MiB
+
+    def test_response_in_flight_completes(self):
+        with tempfile.TemporaryDirectory() as d:
+            sparse_file(os.path.join(d, "big.bin"), self.SIZE, [0, self.SIZE - 64 * 1024])
+            proc, _, port, lines = start_serve(d)
+            try:
+                self.check_stop(proc, port, lines)
+            finally:
+                end_serve(proc, lines)
+
+    def check_stop(self, proc, port, lines):
+        c = socket.create_connection(("127.0.0.1", port), timeout=20)
+        c.sendall(b"GET /big.bin HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        got = b""
+        while b"\r\n\r\n" not in got:
+            data = c.recv(65536)
+            self.assertTrue(data, "connection closed before the head")
+            got += data
+        head, _, body = got.partition(b"\r\n\r\n")
+        self.assertTrue(head.startswith(b"HTTP/1.1 200 "), head)
+        length = int(re.search(rb"\r\nContent-Length: *(\d+)", head, re.I).group(1))
+        self.assertEqual(length, self.SIZE)
+        received = len(body)
+        while received < MiB:  # well under way, far from done
+            data = c.recv(65536)
+            self.assertTrue(data)
+            received += len(data)
+
+        proc.send_signal(signal.SIGTERM)
+        line = lines.get(timeout=10)
+        self.assertIn("stopping (SIGTERM)", line)
+        # The listener goes at once: new connections are refused.
+        deadline = time.monotonic() + 5
+        refused = False
+        while not refused and time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=2).close()
+                time.sleep(0.05)
+            except ConnectionRefusedError:
+                refused = True
+            except ConnectionResetError:
+                pass  # caught in the backlog of the listener as it closed
+        self.assertTrue(refused, "a new connection was still accepted")
+        time.sleep(0.5)
+        self.assertIsNone(proc.poll(), "exited with a response in flight")
+
+        # The rest of the response, all of it; then the server closes.
+        while received < length:
+            data = c.recv(1 << 20)
+            self.assertTrue(data, "cut off after %d of %d bytes" % (received, length))
+            received += len(data)
+        self.assertEqual(received, length)
+        done = time.monotonic()
+        c.settimeout(10)
+        self.assertEqual(c.recv(1), b"", "the connection stayed open after the stop")
+        c.close()
+        self.assertEqual(proc.wait(15), 0)
+        # Soon after the last response, not at the end of the 10 s grace.
+        self.assertLess(time.monotonic() - done, 5)
+        rest = []
+        while (line := lines.get(timeout=10)) is not None:
+            rest.append(line)
+        lines.put(None)  # for end_serve
+        rest = "".join(rest)
+        self.assertRegex(rest, r'"GET /big\.bin HTTP/1\.1" 200 %d\n' % self.SIZE)
+        self.assertNotIn("cut off", rest)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,59 @@
+// What the nnghttp subcommands share: their options, the exit codes, and
+// small helpers.  The command uses the public C++ API only
+// (<nnghttp/nnghttp.hpp>).
+#pragma once
+
+#include <nnghttp/nnghttp.hpp>
+#include <string>
+#include <system_error>
+#include <vector>
+
+namespace tool {
+
+// Exit codes: one per kind of failure, so scripts can tell them apart.
+enum exit_code : int {
+    ok = 0,
+    failure = 1,     // anything else
+    usage = 2,       // bad command line (CLI11's own code too)
+    bad_url = 3,     // the URL cannot be parsed or has no http(s) scheme
+    dns = 4,         // the host name does not resolve
+    refused = 5,     // connection refused or unreachable
+    tls = 6,         // TLS verification or handshake failed
+    timeout = 7,     // no answer in time
+    http_error = 22, // --fail and a status >= 400 (as curl)
+};
+
+// The exit code for an error the library reported.
+int code_for(const std::error_code& ec) noexcept;
+
+// The whole file at path into out; false when it cannot be read.
+bool read_file(const std::string& path, std::string& out);
+
+struct serve_options {
+    std::string dir;
+    std::string listen;
+    unsigned threads = 0; // 0: the library's default
+    std::string cert;     // both or neither
+    std::string key;
+};
+
+// Serves dir until SIGINT or SIGTERM, then stops gracefully.
+int serve(const serve_options& o);
+
+struct get_options {
+    std::string target;
+    std::string out_file; // empty: stdout
+    std::string method;   // empty: GET, or POST with data
+    std::vector<std::string> headers;
+    std::string data; // or @FILE
+    bool include = false;
+    std::string cacert;
+    bool insecure = false;
+    bool fail = false;
+    double timeout_s = 30; // for the whole exchange
+};
+
+// One exchange; the body streams to stdout or out_file.
+int get(const get_options& o);
+
+} // namespace tool

@@ -1,0 +1,159 @@
+// nnghttp serve: a directory over HTTP(S), with a Common Log Format line
+// per response on stdout, until SIGINT or SIGTERM.  The stop is graceful:
+// the listener closes, idle connections close, and requests in progress get
+// up to stop_grace to finish.  A second signal during that time stops at
+// once.
+#include "cli.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+#include <fmt/core.h>
+#include <mutex>
+#include <optional>
+#include <pthread.h>
+#include <thread>
+
+namespace tool {
+namespace {
+
+using namespace std::chrono_literals;
+
+// How long requests in progress may take to finish after a stop signal.
+constexpr std::chrono::milliseconds stop_grace = 10s;
+// How long a connection may stay idle once the stop has begun.
+constexpr std::chrono::milliseconds idle_after_stop = 50ms;
+
+std::mutex log_mtx;
+
+// Common Log Format: host ident authuser [date] "request" status bytes
+void log_access(const nnghttp::access_entry& e) {
+    std::string host = e.peer != nullptr ? nnghttp::address_text(*e.peer) : "-";
+    std::time_t now = std::time(nullptr);
+    std::tm tm{};
+    localtime_r(&now, &tm);
+    char date[64];
+    std::strftime(date, sizeof date, "%d/%b/%Y:%H:%M:%S %z", &tm);
+    std::string bytes = e.bytes > 0 ? std::to_string(e.bytes) : "-";
+    std::lock_guard lk(log_mtx);
+    fmt::print("{} - - [{}] \"{} {} {}\" {} {}\n", host, date, e.method, e.uri, e.version, e.status,
+               bytes);
+    std::fflush(stdout);
+}
+
+const char* signal_name(int sig) {
+    return sig == SIGINT ? "SIGINT" : "SIGTERM";
+}
+
+// Configures srv for https from PEM files; false (after saying why) when
+// they cannot be used.
+bool setup_tls(nnghttp::server& srv, const serve_options& o) {
+    std::string cert, key;
+    if (!read_file(o.cert, cert) || !read_file(o.key, key)) {
+        fmt::print(stderr, "nnghttp: TLS certificate or key not usable: cannot read the file\n");
+        return false;
+    }
+    try {
+        nnghttp::tls_config cfg(nnghttp::tls_mode::server);
+        cfg.own_cert(cert, key);
+        srv.set_tls(cfg);
+    } catch (const nnghttp::error& e) {
+        fmt::print(stderr, "nnghttp: TLS certificate or key not usable: {}\n", e.code().message());
+        return false;
+    }
+    return true;
+}
+
+// Waits for a stop signal, then stops srv gracefully.
+int run_until_signal(nnghttp::server& srv, const sigset_t& sigs) {
+    int sig = 0;
+    sigwait(&sigs, &sig);
+    {
+        std::lock_guard lk(log_mtx);
+        fmt::print("nnghttp: stopping ({})\n", signal_name(sig));
+        std::fflush(stdout);
+    }
+    // A second signal means "now": the waiting requests are given up.
+    std::thread([sigs] {
+        int again = 0;
+        sigwait(&sigs, &again);
+        std::lock_guard lk(log_mtx);
+        fmt::print("nnghttp: stopping at once ({} again)\n", signal_name(again));
+        std::fflush(stdout);
+        std::_Exit(failure);
+    }).detach();
+    // A response whose head went out before the signal carries no
+    // "Connection: close", and server::shutdown then leaves its connection
+    // idle until the grace ends, as if the request were still going.  A
+    // short idle timeout closes it as soon as that response is done.
+    nnghttp::server_limits limits = srv.limits();
+    limits.idle_timeout = std::min(limits.idle_timeout, idle_after_stop);
+    srv.set_limits(limits);
+    if (!srv.shutdown(stop_grace)) {
+        std::lock_guard lk(log_mtx);
+        fmt::print(stderr, "nnghttp: requests still in progress after {} s were cut off\n",
+                   std::chrono::duration_cast<std::chrono::seconds>(stop_grace).count());
+    }
+    return ok;
+}
+
+} // namespace
+
+int serve(const serve_options& o) {
+    if (o.threads > 0) {
+        ::setenv("NNGHTTP_THREADS", std::to_string(o.threads).c_str(), 1);
+    }
+    // Block the stop signals before the library starts any thread: they then
+    // wait for sigwait, whichever thread they were sent to.
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
+
+    auto u = nnghttp::url::parse(o.listen);
+    if (!u) {
+        fmt::print(stderr, "nnghttp: bad listen URL: {}\n", o.listen);
+        return bad_url;
+    }
+    bool https = u->scheme() == "https";
+    std::optional<nnghttp::server> srv;
+    try {
+        srv.emplace(*u);
+    } catch (const nnghttp::error& e) {
+        fmt::print(stderr, "nnghttp: cannot serve {}: {}\n", o.listen, e.code().message());
+        return bad_url;
+    }
+    if (https) {
+        if (o.cert.empty() || o.key.empty()) {
+            fmt::print(stderr, "nnghttp: https needs --tls-cert and --tls-key\n");
+            return usage;
+        }
+        if (!setup_tls(*srv, o)) {
+            return tls;
+        }
+    }
+    try {
+        // No request bodies: a directory has no use for them.
+        srv->add(std::move(nnghttp::handler::directory("/", o.dir).tree().collect_body(true, 0)));
+        srv->on_access(log_access);
+    } catch (const nnghttp::error& e) {
+        fmt::print(stderr, "nnghttp: {}\n", e.code().message());
+        return failure;
+    }
+    try {
+        srv->start();
+    } catch (const nnghttp::error& e) {
+        fmt::print(stderr, "nnghttp: cannot listen on {}: {}\n", o.listen, e.code().message());
+        return e.code() == nnghttp::errc::address_in_use ? refused : failure;
+    }
+    fmt::print("nnghttp: serving {} at {}://{}/\n", o.dir, https ? "https" : "http",
+               nnghttp::address_text(srv->address(), true));
+    std::fflush(stdout);
+    return run_until_signal(*srv, sigs);
+}
+
+} // namespace tool
