@@ -523,7 +523,9 @@ class session {
                                      sent_bytes_});
             }
         }
-        if (tx_.result() != 0 || close_after_) {
+        if (tx_.result() != 0 || close_after_ || srv_->draining_.load(std::memory_order_relaxed)) {
+            // (Draining: a response stamped before drain() began also ends
+            // its connection, which would otherwise park as idle.)
             finish();
             return;
         }

@@ -423,5 +423,43 @@ class GracefulStop(unittest.TestCase):
         self.assertNotIn("cut off", rest)
 
 
+class ReusePort(unittest.TestCase):
+    """--reuse-port: two serve processes on one port; without it the second
+    one fails (exit 5, address in use)."""
+
+    def start(self, port, *extra):
+        proc = subprocess.Popen([NNGHTTP, "serve", SITE, "--listen", "http://127.0.0.1:%d" % port,
+                                 *extra], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        self.addCleanup(lambda: (proc.poll() is None and proc.kill(), proc.wait(5)))
+        return proc
+
+    def test_two_processes_share_a_port(self):
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+        s.close()
+        a = self.start(port, "--reuse-port")
+        self.assertIn(b"serving", a.stdout.readline())
+        b = self.start(port, "--reuse-port")
+        self.assertIn(b"serving", b.stdout.readline())
+        # Without the flag the port is taken.
+        c = self.start(port)
+        self.assertEqual(c.wait(10), 5)
+        url = "http://127.0.0.1:%d/hello.txt" % port
+        with open(os.path.join(SITE, "hello.txt"), "rb") as f:
+            want = f.read()
+        for _ in range(10):
+            self.assertEqual(run("get", url).stdout, want)
+        # One stops; the other still serves the port.
+        a.send_signal(signal.SIGTERM)
+        self.assertEqual(a.wait(10), 0)
+        for _ in range(5):
+            r = run("get", url)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertEqual(r.stdout, want)
+        b.send_signal(signal.SIGTERM)
+        self.assertEqual(b.wait(10), 0)
+
+
 if __name__ == "__main__":
     unittest.main(argv=[sys.argv[0], "-v"])

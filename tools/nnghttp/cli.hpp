@@ -35,6 +35,7 @@ struct serve_options {
     unsigned threads = 0; // 0: the library's default
     std::string cert;     // both or neither
     std::string key;
+    bool reuse_port = false; // SO_REUSEPORT: several processes on one port
 };
 
 // Serves dir until SIGINT or SIGTERM, then stops gracefully.
@@ -50,7 +51,7 @@ struct get_options {
     std::string cacert;
     bool insecure = false;
     bool fail = false;
-    double timeout_s = 30; // for the whole exchange
+    double timeout_s = 0; // for the whole exchange; 0: none (30 s per step)
 };
 
 // One exchange; the body streams to stdout or out_file.

@@ -1,7 +1,9 @@
 // nnghttp get: one request, the response body streamed to stdout or a file
 // through a fixed buffer, so a body of any size takes constant memory.
-// With -o and a terminal on stderr, a progress line is drawn there.  The
-// timeout covers the whole exchange: every step gets the time left.
+// With -o and a terminal on stderr, a progress line is drawn there.  With
+// --timeout the whole exchange has that long (every step gets the time
+// left); without it, a download may take as long as it takes, but each
+// step (connect, the head, each piece of the body) waits at most 30 s.
 #include "cli.hpp"
 #include "progress.hpp"
 
@@ -69,11 +71,16 @@ struct exchange {
     const get_options& opt;
     nnghttp::client& cli;
     nnghttp::request& req;
-    clock::time_point deadline;
+    std::optional<clock::time_point> deadline; // --timeout
 };
 
-// The time left for the next step.
-std::chrono::milliseconds time_left(clock::time_point deadline) {
+// How long the next step may wait.
+constexpr std::chrono::milliseconds step_limit{30000};
+std::chrono::milliseconds time_left(const std::optional<clock::time_point>& until) {
+    if (!until) {
+        return step_limit;
+    }
+    clock::time_point deadline = *until;
     auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - clock::now());
     if (left <= 0ms) {
         throw nnghttp::error(nnghttp::errc::timed_out, "get");
@@ -251,8 +258,11 @@ int get(const get_options& o) {
     if (!setup_request(req, o)) {
         return usage;
     }
-    auto limit = std::chrono::duration<double>(o.timeout_s > 0 ? o.timeout_s : 30.0);
-    exchange x{o, *cli, req, clock::now() + std::chrono::duration_cast<clock::duration>(limit)};
+    exchange x{o, *cli, req, std::nullopt};
+    if (o.timeout_s > 0) {
+        auto limit = std::chrono::duration<double>(o.timeout_s);
+        x.deadline = clock::now() + std::chrono::duration_cast<clock::duration>(limit);
+    }
     try {
         return nnghttp::run(run_exchange(x));
     } catch (const nnghttp::error& e) {

@@ -1,6 +1,6 @@
 // nnghttp: serve a directory, or fetch a URL.
 //
-//   nnghttp serve [DIR] [--listen URL] [--threads N] [--tls-cert F --tls-key F]
+//   nnghttp serve [DIR] [--listen URL] [--threads N] [--tls-cert F --tls-key F] [--reuse-port]
 //   nnghttp get URL [-o FILE] [-X METHOD] [-H 'Name: value']... [-d DATA|@FILE]
 //               [-i] [--cacert FILE] [--insecure] [--fail] [--timeout S]
 //
@@ -70,6 +70,8 @@ int main(int argc, char** argv) {
     srv->add_option("--tls-cert", so.cert, "PEM certificate (chain) for https")
         ->check(CLI::ExistingFile);
     srv->add_option("--tls-key", so.key, "PEM private key for https")->check(CLI::ExistingFile);
+    srv->add_flag("--reuse-port", so.reuse_port,
+                  "Share the port with other processes (SO_REUSEPORT; the kernel spreads connections)");
 
     auto* g = app.add_subcommand("get", "Fetch a URL and print its body");
     tool::get_options go;
@@ -83,7 +85,7 @@ int main(int argc, char** argv) {
     g->add_option("--cacert", go.cacert, "CA certificates (PEM) to verify the server with");
     g->add_flag("-k,--insecure", go.insecure, "Do not verify the server's certificate");
     g->add_flag("-f,--fail", go.fail, "Exit 22 (no body) when the status is 400 or more");
-    g->add_option("--timeout", go.timeout_s, "Seconds to wait for the whole exchange");
+    g->add_option("--timeout", go.timeout_s, "Seconds for the whole exchange (default: no limit, but 30 s without progress fails)");
 
     try {
         app.parse(argc, argv);

@@ -25,7 +25,6 @@ using namespace std::chrono_literals;
 // How long requests in progress may take to finish after a stop signal.
 constexpr std::chrono::milliseconds stop_grace = 10s;
 // How long a connection may stay idle once the stop has begun.
-constexpr std::chrono::milliseconds idle_after_stop = 50ms;
 
 std::mutex log_mtx;
 
@@ -85,13 +84,6 @@ int run_until_signal(nnghttp::server& srv, const sigset_t& sigs) {
         std::fflush(stdout);
         std::_Exit(failure);
     }).detach();
-    // A response whose head went out before the signal carries no
-    // "Connection: close", and server::shutdown then leaves its connection
-    // idle until the grace ends, as if the request were still going.  A
-    // short idle timeout closes it as soon as that response is done.
-    nnghttp::server_limits limits = srv.limits();
-    limits.idle_timeout = std::min(limits.idle_timeout, idle_after_stop);
-    srv.set_limits(limits);
     if (!srv.shutdown(stop_grace)) {
         std::lock_guard lk(log_mtx);
         fmt::print(stderr, "nnghttp: requests still in progress after {} s were cut off\n",
@@ -138,8 +130,9 @@ int serve(const serve_options& o) {
     }
     try {
         // No request bodies: a directory has no use for them.
-        srv->add(std::move(nnghttp::handler::directory("/", o.dir).tree().collect_body(true, 0)));
+        srv->add(nnghttp::handler::directory("/", o.dir).tree().collect_body(true, 0));
         srv->on_access(log_access);
+        srv->set_reuse_port(o.reuse_port);
     } catch (const nnghttp::error& e) {
         fmt::print(stderr, "nnghttp: {}\n", e.code().message());
         return failure;
