@@ -326,11 +326,13 @@ void aio::wait_busy(bool op_only) noexcept {
     waiters_--;
 }
 
-loop* aio::release_busy_locked() noexcept {
+// notify: whether threads wait in wait(); the caller notifies the shard's
+// condition after unlocking (notified under the lock, a waiter would wake
+// only to block on the lock at once).  The shard outlives every aio, so it
+// may be notified even after a waiter has freed this one.
+loop* aio::release_busy_locked(bool& notify) noexcept {
     --busy_;
-    if (waiters_ > 0) {
-        shard_.done_cv.notify_all();
-    }
+    notify = waiters_ > 0;
     return pump_loop_;
 }
 
@@ -395,11 +397,13 @@ int aio::schedule_impl(aio_cancel_fn fn, c_cancel_fn cfn, void* arg, ref_counted
     return 0;
 }
 
-void aio::finish_impl(int rv, std::size_t n, bool sync) noexcept {
+void aio::finish_impl(int rv, std::size_t n, bool sync, loop* home) noexcept {
     loop* w = nullptr;
     // Read under the lock: without a callback, a waiter may free the aio
     // as soon as the lock is released.
     bool has_cb = cb_ != nullptr;
+    bool notify = false;
+    detail::expire_shard& sh = shard_;
     {
         std::lock_guard lk(shard_.mtx);
         shard_.remove(this);
@@ -417,12 +421,15 @@ void aio::finish_impl(int rv, std::size_t n, bool sync) noexcept {
             busy_++;
         }
         if (!has_cb) {
-            w = release_busy_locked();
+            w = release_busy_locked(notify);
         } else if (waiters_ > 0 || pump_loop_ != nullptr) {
             // A wait() from inside our own callback waits for this.
-            shard_.done_cv.notify_all();
+            notify = waiters_ > 0;
             w = pump_loop_;
         }
+    }
+    if (notify) {
+        sh.done_cv.notify_all();
     }
     wake(w);
     if (!has_cb) {
@@ -432,19 +439,26 @@ void aio::finish_impl(int rv, std::size_t n, bool sync) noexcept {
     // run while that callback waits): it runs once the callback returns.
     if (sync && !in_callback_here()) {
         run_callback();
-    } else {
+    } else if (loop* cur = loop::current(); cur != nullptr || home == nullptr) {
         executor::global().current_or_next().defer(this);
+    } else {
+        home->defer(this);
     }
 }
 
 void aio::abandon() noexcept {
     loop* w = nullptr;
+    bool notify = false;
+    detail::expire_shard& sh = shard_;
     {
         std::lock_guard lk(shard_.mtx);
         if (prepped_) {
             prepped_ = false;
-            w = release_busy_locked();
+            w = release_busy_locked(notify);
         }
+    }
+    if (notify) {
+        sh.done_cv.notify_all();
     }
     wake(w);
 }
@@ -459,9 +473,14 @@ void aio::run_callback() noexcept {
     cb_(cb_arg_);
     detail::tl_frames = frame.outer;
     loop* w;
+    bool notify = false;
+    detail::expire_shard& sh = shard_;
     {
         std::lock_guard lk(shard_.mtx);
-        w = release_busy_locked();
+        w = release_busy_locked(notify);
+    }
+    if (notify) {
+        sh.done_cv.notify_all();
     }
     wake(w);
 }

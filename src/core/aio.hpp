@@ -117,7 +117,10 @@ public:
         result_ = rv;
         count_ = n;
     }
-    void complete(bool sync) noexcept { finish_impl(result_, count_, sync); }
+    // home: where the callback is posted when it cannot run here and this
+    // thread is not an event loop's (the provider's own loop, so that its
+    // completions stay in order with its other events there).
+    void complete(bool sync, loop* home = nullptr) noexcept { finish_impl(result_, count_, sync, home); }
     // Gives up a begun operation without completing it (NNG's behaviour when
     // nng_aio_defer cannot schedule): no callback runs unless the provider
     // later finishes the aio anyway.
@@ -168,7 +171,7 @@ private:
     friend class loop;
     friend class detail::expire_shard;
 
-    void finish_impl(int rv, std::size_t count, bool sync) noexcept;
+    void finish_impl(int rv, std::size_t count, bool sync, loop* home = nullptr) noexcept;
     void run_callback() noexcept;
     // Waits until nothing is in flight (op_only: until no operation is in
     // progress, though its callback may be pending), pumping the loop when
@@ -177,7 +180,7 @@ private:
     bool settled_locked(bool op_only) const noexcept;
     // With the shard lock held: one busy unit is done.  Returns a loop to
     // wake (a waiter pumping it), if any.
-    loop* release_busy_locked() noexcept;
+    loop* release_busy_locked(bool& notify) noexcept;
     int schedule_impl(aio_cancel_fn fn, c_cancel_fn cfn, void* arg, ref_counted* keep) noexcept;
     cancel_call take_cancel_locked(int err) noexcept;
     // Takes the cancel function out (under the shard lock) and calls it.

@@ -66,7 +66,7 @@ class loop {
 
 class executor {
   public:
-    // loops == 0 picks the default: one per core (at least 2), or the value
+    // loops == 0 picks the default: one per CPU the process may use, or the value
     // of the NNGHTTP_THREADS environment variable.
     explicit executor(unsigned loops = 0);
     ~executor();

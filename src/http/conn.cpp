@@ -490,6 +490,18 @@ void conn::write_start(aio_queue& done) {
             }
             (void)wr_aio_.set_iov(n, iov);
         }
+        // Most writes fit in the socket's buffer: sent here, they need no
+        // round trip through wr_aio_ and its callback (which, from a thread
+        // that is no event loop's, costs a wake-up of the stream's loop).
+        std::size_t sent = 0;
+        if (stream_->try_send(wr_aio_.iov(), wr_aio_.iov_count(), sent)) {
+            a->bump_count(sent);
+            wr_aio_.iov_advance(sent);
+            if (wr_aio_.iov_residual() == 0 || (kind == op::write && sent > 0)) {
+                finish_locked(a, 0, done);
+                continue;
+            }
+        }
         wr_uaio_ = a;
         add_ref(); // for wr_cb
         stream_->send(&wr_aio_);

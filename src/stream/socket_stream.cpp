@@ -1,6 +1,7 @@
 #include "stream/socket_stream.hpp"
 
 #include "core/error.hpp"
+#include "core/executor.hpp"
 #include "stream/sockaddr.hpp"
 
 #include <asio/error.hpp>
@@ -54,6 +55,38 @@ bool socket_stream::wait_readable(ready_fn fn, void* arg) {
     return true;
 }
 
+bool socket_stream::try_send(const nng_iov* iov, unsigned n, std::size_t& sent) {
+    std::array<iovec, aio::max_iov> v;
+    unsigned k = 0;
+    for (unsigned i = 0; i < n && k < v.size(); i++) {
+        if (iov[i].iov_len > 0) {
+            v[k].iov_base = iov[i].iov_buf;
+            v[k].iov_len = iov[i].iov_len;
+            k++;
+        }
+    }
+    std::lock_guard lk(mtx_);
+    if (closed_ || !wr_.q.empty()) {
+        return false; // in order behind what is queued
+    }
+    msghdr hdr{};
+    hdr.msg_iov = v.data();
+    hdr.msg_iovlen = k;
+    ssize_t r;
+    do {
+        r = ::sendmsg(fd_, &hdr, MSG_NOSIGNAL);
+    } while (r < 0 && errno == EINTR);
+    if (r < 0) {
+        if (errno == EAGAIN || errno == EWOULDBLOCK) {
+            sent = 0;
+            return true;
+        }
+        return false; // send() meets the error again and reports it
+    }
+    sent = static_cast<std::size_t>(r);
+    return true;
+}
+
 void socket_stream::start(aio* a, direction& d) {
     if (!a->begin()) {
         return;
@@ -75,9 +108,18 @@ void socket_stream::start(aio* a, direction& d) {
             }
         }
     }
-    // Inside the initiating call: completions are posted, never run here.
-    while (aio* x = done.pop_front()) {
-        x->complete(false);
+    // Inside the initiating call: completions are posted, never run here;
+    // from a thread that is no loop's, to this stream's loop (where the
+    // stream's next events will be handled too, after them).
+    if (!done.empty()) {
+        loop* home = nullptr;
+        if (loop::current() == nullptr) {
+            executor& ex = executor::global();
+            home = &ex.at(ex.index_of(ctx_));
+        }
+        while (aio* x = done.pop_front()) {
+            x->complete(false, home);
+        }
     }
 }
 

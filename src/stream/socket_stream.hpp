@@ -49,6 +49,7 @@ public:
     int set(std::string_view name, const opt_in& in) override;
     void send_file(aio* a, const file_span& f) override;
     bool wait_readable(ready_fn fn, void* arg) override;
+    bool try_send(const nng_iov* iov, unsigned n, std::size_t& sent) override;
     asio::io_context* home() noexcept override { return &ctx_; }
 
     int native_handle() const noexcept { return fd_; }

@@ -55,6 +55,19 @@ public:
         }
     }
 
+    // A send tried right here, for a caller that would rather skip an aio
+    // round trip when the socket can take the bytes at once.  Returns false
+    // when this stream cannot do that now (no such path, a send already
+    // queued, closed, or an error, which send() will then report); true
+    // with sent = the bytes the kernel took (0: it would block).  The
+    // caller sends the rest, if any, with send().
+    virtual bool try_send(const nng_iov* iov, unsigned n, std::size_t& sent) {
+        (void)iov;
+        (void)n;
+        (void)sent;
+        return false;
+    }
+
     // For a server between requests: calls fn(arg, readable) once, on the
     // stream's event loop, when bytes can be read (readable = true) or the
     // stream is closed (false).  Nothing is consumed, and no aio is used,
