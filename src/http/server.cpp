@@ -998,6 +998,18 @@ int server::start() {
     return 0;
 }
 
+// Closes the listener taken out of listener_ (under mtx_) and waits for the
+// pending accept to fail: with listener_ gone, accept_cb does not go on.
+void server::close_listener(stream_listener* l) {
+    if (l != nullptr) {
+        l->close();
+    }
+    accept_aio_.wait(); // not stop(): a later start() accepts again
+    if (l != nullptr) {
+        l->release();
+    }
+}
+
 void server::stop() {
     stream_listener* l = nullptr;
     {
@@ -1007,13 +1019,7 @@ void server::stop() {
         }
         l = std::exchange(listener_, nullptr);
     }
-    if (l != nullptr) {
-        l->close(); // the pending accept fails; with listener_ gone it stops
-    }
-    accept_aio_.wait(); // not stop(): a later start() accepts again
-    if (l != nullptr) {
-        l->release();
-    }
+    close_listener(l);
     // Close every connection.  Nothing here completes in place (closing
     // posts the callbacks), so the slot locks can be held.
     for (unsigned i = 0; i < nslots_; i++) {
@@ -1052,13 +1058,7 @@ void server::drain() {
         draining_.store(true, std::memory_order_relaxed);
         l = std::exchange(listener_, nullptr);
     }
-    if (l != nullptr) {
-        l->close(); // the pending accept fails; with listener_ gone it stops
-    }
-    accept_aio_.wait();
-    if (l != nullptr) {
-        l->release();
-    }
+    close_listener(l);
     // Idle connections close now (their waits wake with "closed" and free
     // them); busy ones finish their request and then close (stamp()).
     for (unsigned i = 0; i < nslots_; i++) {

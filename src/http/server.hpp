@@ -120,6 +120,7 @@ class server final : public ref_counted {
     ~server() override;
     void destroy() noexcept override;
     static void accept_cb(void* arg);
+    void close_listener(stream_listener* l);
 
     std::string key_;
     std::string listen_url_;
