@@ -17,6 +17,7 @@ constexpr std::size_t initial_buffer = 16 * 1024;
 conn::conn(ref_ptr<stream> s, parser_options opts)
     : stream_(std::move(s)), rd_aio_(&conn::rd_cb, this), req_parser_(message_kind::request, opts),
       res_parser_(message_kind::response, opts), wr_aio_(&conn::wr_cb, this) {
+    home_ = stream_ ? home_loop_of(*stream_) : &executor::global().next();
     // The stream's own timeouts do not apply: the user's aios carry theirs.
     rd_aio_.set_timeout(NNG_DURATION_INFINITE);
     wr_aio_.set_timeout(NNG_DURATION_INFINITE);
@@ -80,6 +81,7 @@ ref_ptr<stream> conn::detach() {
 void conn::attach(ref_ptr<stream> s) {
     std::lock_guard lk(mtx_);
     stream_ = std::move(s);
+    home_ = home_loop_of(*stream_);
     parse_error_ = parse_error::none;
     body_kind_ = body_kind::none;
     content_length_ = -1;
@@ -165,8 +167,17 @@ void conn::finish_locked(aio* a, int rv, aio_queue& done) {
 
 void conn::complete_all(aio_queue& done, bool sync) {
     while (aio* a = done.pop_front()) {
-        a->complete(sync);
+        a->complete(sync, home_);
     }
+}
+
+// The stream's event loop; for a stream without one (TLS), one picked now.
+loop* conn::home_loop_of(stream& s) {
+    executor& ex = executor::global();
+    if (asio::io_context* ctx = s.home()) {
+        return &ex.at(ex.index_of(*ctx));
+    }
+    return &ex.next();
 }
 
 // Fails everything queued or in progress with NNG_ECLOSED.  The stream is
@@ -404,7 +415,7 @@ void conn::rd_cb(void* arg) {
     if (close_stream) {
         c->stream_->close();
     }
-    complete_all(done, true);
+    c->complete_all(done, true);
     c->release();
 }
 
@@ -434,7 +445,7 @@ void conn::cancel_rd(aio* a, void* arg, int err) {
     if (close_stream) {
         c->stream_->close();
     }
-    complete_all(done, false);
+    c->complete_all(done, false);
 }
 
 // ---- writing ----
@@ -555,7 +566,7 @@ void conn::wr_cb(void* arg) {
     if (close_stream) {
         c->stream_->close();
     }
-    complete_all(done, true);
+    c->complete_all(done, true);
     c->release();
 }
 
@@ -585,7 +596,7 @@ void conn::cancel_wr(aio* a, void* arg, int err) {
     if (close_stream) {
         c->stream_->close();
     }
-    complete_all(done, false);
+    c->complete_all(done, false);
 }
 
 } // namespace nnghttp::detail::http

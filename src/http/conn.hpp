@@ -126,10 +126,15 @@ class conn final : public ref_counted {
     static void wr_cb(void* arg);
     static void cancel_rd(aio* a, void* arg, int err);
     static void cancel_wr(aio* a, void* arg, int err);
-    static void complete_all(aio_queue& done, bool sync);
+    // Completes the aios in done, in order.  Those that cannot complete
+    // here go to this thread's loop, or, from a thread that is no loop's,
+    // to home_: always the same loop, so that they keep their order.
+    void complete_all(aio_queue& done, bool sync);
+    static loop* home_loop_of(stream& s);
 
     mutable std::mutex mtx_;
     ref_ptr<stream> stream_;
+    loop* home_ = nullptr; // see complete_all
     bool closed_ = false;
     bool stream_close_pending_ = false;
     std::atomic<bool> hijacked_{false};
