@@ -343,6 +343,14 @@ void wake(loop* l) {
         asio::post(l->context(), [] {});
     }
 }
+// After the shard lock is released: wakes threads in wait() (notify) and a
+// loop pumping in wait() (l).
+void wake_waiters(detail::expire_shard& sh, bool notify, loop* l) {
+    if (notify) {
+        sh.done_cv.notify_all();
+    }
+    wake(l);
+}
 } // namespace
 
 bool aio::begin() noexcept {
@@ -428,10 +436,7 @@ void aio::finish_impl(int rv, std::size_t n, bool sync, loop* home) noexcept {
             w = pump_loop_;
         }
     }
-    if (notify) {
-        sh.done_cv.notify_all();
-    }
-    wake(w);
+    wake_waiters(sh, notify, w);
     if (!has_cb) {
         return;
     }
@@ -457,10 +462,7 @@ void aio::abandon() noexcept {
             w = release_busy_locked(notify);
         }
     }
-    if (notify) {
-        sh.done_cv.notify_all();
-    }
-    wake(w);
+    wake_waiters(sh, notify, w);
 }
 
 void aio::finish(int rv, std::size_t n) noexcept { finish_impl(rv, n, false); }
@@ -479,10 +481,7 @@ void aio::run_callback() noexcept {
         std::lock_guard lk(shard_.mtx);
         w = release_busy_locked(notify);
     }
-    if (notify) {
-        sh.done_cv.notify_all();
-    }
-    wake(w);
+    wake_waiters(sh, notify, w);
 }
 
 void aio::sleep_cancel(aio* a, void*, int err) {

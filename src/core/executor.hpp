@@ -82,6 +82,8 @@ class executor {
     loop& at(unsigned i) noexcept { return *loops_[i % loops_.size()]; }
     // The index of the loop that runs ctx (0 if none does).
     unsigned index_of(const asio::io_context& ctx) const noexcept;
+    // The loop that runs ctx (the first if none does).
+    loop& loop_of(const asio::io_context& ctx) noexcept { return at(index_of(ctx)); }
 
     // The process-wide executor, created on first use.
     static executor& global();

@@ -174,10 +174,8 @@ void conn::complete_all(aio_queue& done, bool sync) {
 // The stream's event loop; for a stream without one (TLS), one picked now.
 loop* conn::home_loop_of(stream& s) {
     executor& ex = executor::global();
-    if (asio::io_context* ctx = s.home()) {
-        return &ex.at(ex.index_of(*ctx));
-    }
-    return &ex.next();
+    asio::io_context* ctx = s.home();
+    return ctx != nullptr ? &ex.loop_of(*ctx) : &ex.next();
 }
 
 // Fails everything queued or in progress with NNG_ECLOSED.  The stream is

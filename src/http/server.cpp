@@ -975,27 +975,32 @@ int server::start() {
     if (rv == 0 && reuse_port_) {
         bool on = true;
         rv = listener_->set(opt_reuse_port, opt_in{&on, sizeof on, opt_type::boolean});
-        if (rv != 0) {
-            listener_->close();
-            listener_->release();
-            listener_ = nullptr;
-        }
     }
     if (rv == 0 && tls_ != nullptr) {
         stream_listener* plain = listener_;
         rv = tls::wrap_listener(plain, tls_, listener_);
     }
-    if (rv == 0 && (rv = listener_->listen()) != 0) {
-        listener_->close();
-        listener_->release();
-        listener_ = nullptr;
+    if (rv == 0) {
+        rv = listener_->listen();
     }
     if (rv != 0) {
+        if (stream_listener* l = std::exchange(listener_, nullptr)) {
+            l->close();
+            l->release();
+        }
         starts_--;
         return rv;
     }
     listener_->accept(&accept_aio_);
     return 0;
+}
+
+// Calls fn(slot) for each slot, with that slot's lock held.
+template <typename F> void server::each_slot(F fn) {
+    for (unsigned i = 0; i < nslots_; i++) {
+        std::lock_guard lk(slots_[i].mtx);
+        fn(slots_[i]);
+    }
 }
 
 // Closes the listener taken out of listener_ (under mtx_) and waits for the
@@ -1022,9 +1027,7 @@ void server::stop() {
     close_listener(l);
     // Close every connection.  Nothing here completes in place (closing
     // posts the callbacks), so the slot locks can be held.
-    for (unsigned i = 0; i < nslots_; i++) {
-        slot& sl = slots_[i];
-        std::lock_guard lk(sl.mtx);
+    each_slot([](slot& sl) {
         for (server_conn* c = sl.all.head; c != nullptr; c = c->next) {
             c->closing = true;
             if (c->parked) {
@@ -1036,7 +1039,7 @@ void server::stop() {
         if (sl.sweep_armed) {
             sl.sweep->cancel();
         }
-    }
+    });
 }
 
 int server::set_reuse_port(bool on) {
@@ -1061,16 +1064,14 @@ void server::drain() {
     close_listener(l);
     // Idle connections close now (their waits wake with "closed" and free
     // them); busy ones finish their request and then close (stamp()).
-    for (unsigned i = 0; i < nslots_; i++) {
-        slot& sl = slots_[i];
-        std::lock_guard lk(sl.mtx);
+    each_slot([](slot& sl) {
         for (server_conn* c = sl.all.head; c != nullptr; c = c->next) {
             if (c->parked && !c->closing) {
                 c->closing = true;
                 c->parked_stream->close();
             }
         }
-    }
+    });
 }
 
 namespace {

@@ -78,7 +78,6 @@ class server final : public ref_counted {
     void drain();
     // SO_REUSEPORT on the listening socket (tcp only; before start()).
     int set_reuse_port(bool on);
-    bool draining() const noexcept { return draining_.load(std::memory_order_relaxed); }
     int add_handler(handler& h);
     int del_handler(handler& h);
     int get_addr(nng_sockaddr& sa);
@@ -121,6 +120,7 @@ class server final : public ref_counted {
     void destroy() noexcept override;
     static void accept_cb(void* arg);
     void close_listener(stream_listener* l);
+    template <typename F> void each_slot(F fn);
 
     std::string key_;
     std::string listen_url_;

@@ -55,8 +55,9 @@ bool socket_stream::wait_readable(ready_fn fn, void* arg) {
     return true;
 }
 
-bool socket_stream::try_send(const nng_iov* iov, unsigned n, std::size_t& sent) {
-    std::array<iovec, aio::max_iov> v;
+namespace {
+// The non-empty vectors of iov, for readv/sendmsg; returns how many.
+unsigned to_iovecs(const nng_iov* iov, unsigned n, std::array<iovec, aio::max_iov>& v) {
     unsigned k = 0;
     for (unsigned i = 0; i < n && k < v.size(); i++) {
         if (iov[i].iov_len > 0) {
@@ -65,6 +66,13 @@ bool socket_stream::try_send(const nng_iov* iov, unsigned n, std::size_t& sent) 
             k++;
         }
     }
+    return k;
+}
+} // namespace
+
+bool socket_stream::try_send(const nng_iov* iov, unsigned n, std::size_t& sent) {
+    std::array<iovec, aio::max_iov> v;
+    unsigned k = to_iovecs(iov, n, v);
     std::lock_guard lk(mtx_);
     if (closed_ || !wr_.q.empty()) {
         return false; // in order behind what is queued
@@ -112,11 +120,7 @@ void socket_stream::start(aio* a, direction& d) {
     // from a thread that is no loop's, to this stream's loop (where the
     // stream's next events will be handled too, after them).
     if (!done.empty()) {
-        loop* home = nullptr;
-        if (loop::current() == nullptr) {
-            executor& ex = executor::global();
-            home = &ex.at(ex.index_of(ctx_));
-        }
+        loop* home = loop::current() == nullptr ? &executor::global().loop_of(ctx_) : nullptr;
         while (aio* x = done.pop_front()) {
             x->complete(false, home);
         }
@@ -126,14 +130,7 @@ void socket_stream::start(aio* a, direction& d) {
 void socket_stream::pump(direction& d, aio_queue& done) {
     while (aio* a = d.q.front()) {
         std::array<iovec, aio::max_iov> v;
-        int n = 0;
-        for (unsigned i = 0; i < a->iov_count(); i++) {
-            if (a->iov()[i].iov_len > 0) {
-                v[n].iov_base = a->iov()[i].iov_buf;
-                v[n].iov_len = a->iov()[i].iov_len;
-                n++;
-            }
-        }
+        int n = static_cast<int>(to_iovecs(a->iov(), a->iov_count(), v));
         ssize_t r;
         if (d.is_send && a->prov_tag == 1) {
             auto* f = static_cast<file_span*>(a->prov_ptr);
