@@ -140,6 +140,13 @@ int conn::put_back(std::string_view bytes) {
     std::size_t need = have + bytes.size();
     if (rget_ >= bytes.size()) {
         rget_ -= bytes.size(); // room in front: no move
+    } else if (rcap_ >= need) {
+        // Room in the buffer: slide what is there behind the new bytes.
+        if (have > 0) {
+            std::memmove(rbuf_.get() + bytes.size(), rbuf_.get() + rget_, have);
+        }
+        rget_ = 0;
+        rput_ = need;
     } else {
         std::size_t ncap = std::max(need, rcap_ == 0 ? initial_buffer : rcap_);
         std::unique_ptr<char[]> nbuf(new (std::nothrow) char[ncap]);

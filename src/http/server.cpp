@@ -76,6 +76,12 @@ class session {
             conn_->attach(std::move(st));
         }
     }
+    // Bytes the parked wait received, read before the stream's.
+    void put_back(std::string_view bytes) {
+        if (conn_->put_back(bytes) != 0) {
+            conn_->close(); // out of memory: the request cannot be read
+        }
+    }
     // ... then serves it (unlocked).
     void begin() { read_next(srv_->head_timeout_.load(std::memory_order_relaxed)); }
 
@@ -619,8 +625,9 @@ void drop_record(server_conn* rec) {
 void arm_sweep(server& srv, server::slot& sl); // with sl.mtx held
 
 // The parked stream is readable (or closed): wake the connection.
-void on_ready(void* arg, bool readable) {
+void on_ready(void* arg, long n) {
     auto* rec = static_cast<server_conn*>(arg);
+    bool readable = n >= 0;
     server::slot& sl = *rec->home;
     bool go;
     {
@@ -644,6 +651,10 @@ void on_ready(void* arg, bool readable) {
         rec->active = s;
         s->attach(rec, std::move(st));
         stopped = rec->closing; // stop() ran between the two locks
+    }
+    if (n > 0) {
+        // What the wait received: the start of the next request.
+        s->put_back(std::string_view(rec->wake, static_cast<std::size_t>(n)));
     }
     s->begin();
     if (stopped) {
@@ -672,11 +683,11 @@ void park_record(server_conn* rec, ref_ptr<stream> st, nng_duration timeout, boo
         }
     }
     if (stopped) {
-        on_ready(rec, false);
-    } else if (!raw->wait_readable(&on_ready, rec)) {
+        on_ready(rec, -1);
+    } else if (!raw->wait_readable(&on_ready, rec, rec->wake, sizeof rec->wake)) {
         // A stream that cannot wait without reading (TLS: bytes may wait
         // inside the engine): a session reads at once, with the timeout.
-        on_ready(rec, raw->home() == nullptr);
+        on_ready(rec, raw->home() == nullptr ? 0 : -1);
     }
 }
 

@@ -16,8 +16,19 @@
 
 namespace nnghttp::detail {
 
+namespace {
+// The protocol Asio adopts fd with.  Asio uses it only to open sockets and
+// to decode endpoints, neither of which this class asks of it (addresses
+// come from the kernel, see get_name), so the family is not looked up:
+// that would cost a system call per connection.
+asio::generic::stream_protocol protocol_of(socket_stream::kind k) {
+    return k == socket_stream::kind::tcp ? asio::generic::stream_protocol(AF_INET, IPPROTO_TCP)
+                                         : asio::generic::stream_protocol(AF_UNIX, 0);
+}
+} // namespace
+
 socket_stream::socket_stream(asio::io_context& ctx, int fd, kind k, const nng_sockaddr* path_addr)
-    : ctx_(ctx), desc_(ctx, fd), fd_(fd), kind_(k) {
+    : ctx_(ctx), desc_(ctx, protocol_of(k), fd), fd_(fd), kind_(k) {
     if (path_addr != nullptr) {
         path_addr_ = std::make_unique<nng_sockaddr>(*path_addr);
     }
@@ -28,7 +39,86 @@ void socket_stream::send(aio* a) {
     start(a, wr_);
 }
 
-void socket_stream::recv(aio* a) { start(a, rd_); }
+// Receives go through Asio's socket receive rather than a readiness wait
+// plus our own readv: Asio knows when a receive drained the socket and then
+// queues the next one on the edge-triggered registration with no system
+// call, where a readiness wait re-registers the descriptor (epoll_ctl) each
+// time.  Only the head of the queue has a receive in flight; cancelling it
+// goes through Asio (the bytes may already be in the aio's buffers).
+void socket_stream::recv(aio* a) {
+    if (!a->begin()) {
+        return;
+    }
+    int rv;
+    {
+        std::lock_guard lk(mtx_);
+        rv = closed_ ? NNG_ECLOSED : rd_ended_ ? NNG_ECONNSHUT : a->schedule(cancel, this, this);
+        if (rv == 0) {
+            rd_.q.push_back(a);
+            if (!rd_inflight_) {
+                start_recv();
+            }
+            return;
+        }
+    }
+    a->set_outcome(rv, 0);
+    loop* home = loop::current() == nullptr ? &executor::global().loop_of(ctx_) : nullptr;
+    a->complete(false, home);
+}
+
+// With mtx_ held and rd_.q not empty: a receive for its head.
+void socket_stream::start_recv() {
+    aio* a = rd_.q.front();
+    std::array<asio::mutable_buffer, aio::max_iov> bufs;
+    const nng_iov* iov = a->iov();
+    unsigned n = a->iov_count();
+    for (unsigned i = 0; i < bufs.size(); i++) {
+        bufs[i] = i < n ? asio::mutable_buffer(iov[i].iov_buf, iov[i].iov_len) : asio::mutable_buffer();
+    }
+    rd_inflight_ = true;
+    rd_cancel_err_ = 0;
+    desc_.async_receive(bufs, asio::bind_cancellation_slot(
+                                  rd_cancel_.slot(),
+                                  [self = ref_ptr<socket_stream>(this)](const asio::error_code& ec,
+                                                                        std::size_t got) {
+                                      self->on_recv(ec, got);
+                                  }));
+}
+
+void socket_stream::on_recv(const asio::error_code& ec, std::size_t got) {
+    aio* a;
+    aio_queue later;
+    {
+        std::lock_guard lk(mtx_);
+        rd_inflight_ = false;
+        if (closed_) {
+            return; // close() finished every queued aio
+        }
+        a = rd_.q.pop_front();
+        if (!ec) {
+            a->set_outcome(0, got);
+        } else if (is_aborted(ec) && rd_cancel_err_ != 0) {
+            a->set_outcome(rd_cancel_err_, 0);
+        } else {
+            // The end of the stream, or an error: the edge that reported it
+            // will not come again, so every later receive fails at once.
+            rd_ended_ = true;
+            a->set_outcome(ec == asio::error::eof ? NNG_ECONNSHUT : from_errno(ec.value()), 0);
+        }
+        if (rd_ended_) {
+            while (aio* x = rd_.q.pop_front()) {
+                x->set_outcome(NNG_ECONNSHUT, 0);
+                later.push_back(x);
+            }
+        } else if (!rd_.q.empty()) {
+            start_recv();
+        }
+    }
+    a->complete(true); // a reactor handler on a loop: run it here
+    while (aio* x = later.pop_front()) {
+        x->complete(true);
+    }
+}
 
 // A queued send whose prov_ptr is a file_span: pump() calls sendfile(2) for
 // it instead of sendmsg.
@@ -38,20 +128,30 @@ void socket_stream::send_file(aio* a, const file_span& f) {
     start(a, wr_);
 }
 
-bool socket_stream::wait_readable(ready_fn fn, void* arg) {
+bool socket_stream::wait_readable(ready_fn fn, void* arg, char* buf, std::size_t len) {
     std::lock_guard lk(mtx_);
     if (closed_) {
         return false;
     }
-    desc_.async_wait(asio::posix::descriptor_base::wait_read,
-                     [self = ref_ptr<socket_stream>(this), fn, arg](const asio::error_code& ec) {
-                         bool closed;
-                         {
-                             std::lock_guard lk2(self->mtx_);
-                             closed = self->closed_;
-                         }
-                         fn(arg, !closed && !is_aborted(ec));
-                     });
+    auto done = [self = ref_ptr<socket_stream>(this), fn, arg](const asio::error_code& ec,
+                                                                std::size_t n) {
+        bool closed;
+        {
+            std::lock_guard lk2(self->mtx_);
+            closed = self->closed_;
+        }
+        // Any error, the peer's end of stream (eof) among them, ends the wait.
+        fn(arg, closed || ec ? -1L : static_cast<long>(n));
+    };
+    if (buf != nullptr && len > 0) {
+        // Asio tries the receive at once only when the last one did not
+        // drain the socket (or an edge came since); otherwise it queues it
+        // on the edge-triggered registration with no system call at all.
+        desc_.async_receive(asio::buffer(buf, len), std::move(done));
+    } else {
+        desc_.async_wait(asio::socket_base::wait_read,
+                         [d = std::move(done)](const asio::error_code& ec) mutable { d(ec, 0); });
+    }
     return true;
 }
 
@@ -132,7 +232,7 @@ void socket_stream::pump(direction& d, aio_queue& done) {
         std::array<iovec, aio::max_iov> v;
         int n = static_cast<int>(to_iovecs(a->iov(), a->iov_count(), v));
         ssize_t r;
-        if (d.is_send && a->prov_tag == 1) {
+        if (a->prov_tag == 1) {
             auto* f = static_cast<file_span*>(a->prov_ptr);
             auto off = static_cast<off_t>(f->offset);
             std::size_t want = f->length > (1u << 30) ? (1u << 30) : static_cast<std::size_t>(f->length);
@@ -141,13 +241,11 @@ void socket_stream::pump(direction& d, aio_queue& done) {
                 r = -1; // the file is shorter than it was: nothing more will come
                 errno = EIO;
             }
-        } else if (d.is_send) {
+        } else {
             msghdr hdr{};
             hdr.msg_iov = v.data();
             hdr.msg_iovlen = static_cast<std::size_t>(n);
             r = ::sendmsg(fd_, &hdr, MSG_NOSIGNAL);
-        } else {
-            r = ::readv(fd_, v.data(), n);
         }
         if (r < 0 && errno == EINTR) {
             continue;
@@ -158,8 +256,6 @@ void socket_stream::pump(direction& d, aio_queue& done) {
         d.q.remove(a);
         if (r < 0) {
             a->set_outcome(from_errno(errno), 0);
-        } else if (r == 0 && !d.is_send) {
-            a->set_outcome(NNG_ECONNSHUT, 0); // orderly shutdown by the peer
         } else {
             a->set_outcome(0, static_cast<std::size_t>(r));
         }
@@ -172,8 +268,7 @@ void socket_stream::arm(direction& d) {
         return;
     }
     d.armed = true;
-    auto w = d.is_send ? asio::posix::descriptor_base::wait_write
-                       : asio::posix::descriptor_base::wait_read;
+    auto w = d.is_send ? asio::socket_base::wait_write : asio::socket_base::wait_read;
     desc_.async_wait(w, [self = ref_ptr<socket_stream>(this), &d](const asio::error_code& ec) {
         self->on_ready(d, ec && !is_aborted(ec));
     });
@@ -209,6 +304,13 @@ void socket_stream::cancel(aio* a, void* arg, int err) {
     bool found;
     {
         std::lock_guard lk(s->mtx_);
+        if (s->rd_inflight_ && s->rd_.q.front() == a) {
+            // Asio ends the receive: on_recv finishes a, with err if no
+            // bytes came first.
+            s->rd_cancel_err_ = err;
+            s->rd_cancel_.emit(asio::cancellation_type::total);
+            return;
+        }
         found = s->rd_.q.remove(a) || s->wr_.q.remove(a);
     }
     if (found) {

@@ -1,22 +1,25 @@
 // A connected stream socket (TCP or Unix domain), driven by the executor's
 // reactor.
 //
-// Design notes.  The socket is non-blocking and nng-http makes the
-// sendmsg/readv calls itself; Asio's reactor only reports readiness
-// (async_wait).  That keeps the transfer semantics NNG documents (one
-// system call per operation, partial counts reported as they are) and makes
-// cancellation a pure queue operation: a cancelled aio is unlinked and
-// finished, with no I/O of ours to unwind.  Each direction has a FIFO of
-// aios; only its head transfers, and a readiness wait is armed while the
-// queue is non-empty.  An operation started on an idle direction tries its
-// system call at once, so a send on a writable socket costs one syscall and
-// one posted completion.
+// Design notes.  The socket is non-blocking.  Sends: nng-http makes the
+// sendmsg/sendfile calls itself and Asio's reactor only reports
+// writability (async_wait); a send on a writable socket costs one system
+// call.  Receives: Asio's receive, for the speculation it keeps per socket
+// (a receive that drained the socket makes the next one wait for an edge
+// without any system call; a readiness wait would re-register the
+// descriptor each time).  Both keep the transfer semantics NNG documents
+// (one system call per operation, partial counts reported as they are).
+// Each direction has a FIFO of aios and only its head transfers.  A queued
+// aio is cancelled by unlinking it; the head of the receive queue through
+// Asio's per-operation cancellation, since its bytes may already be in.
 #pragma once
 
 #include "stream/stream.hpp"
 
 #include <asio/io_context.hpp>
-#include <asio/posix/stream_descriptor.hpp>
+#include <asio/bind_cancellation_slot.hpp>
+#include <asio/cancellation_signal.hpp>
+#include <asio/generic/stream_protocol.hpp>
 
 #include <memory>
 #include <mutex>
@@ -48,7 +51,7 @@ public:
     int get(std::string_view name, const opt_out& out) override;
     int set(std::string_view name, const opt_in& in) override;
     void send_file(aio* a, const file_span& f) override;
-    bool wait_readable(ready_fn fn, void* arg) override;
+    bool wait_readable(ready_fn fn, void* arg, char* buf, std::size_t len) override;
     bool try_send(const nng_iov* iov, unsigned n, std::size_t& sent) override;
     asio::io_context* home() noexcept override { return &ctx_; }
 
@@ -64,7 +67,9 @@ private:
     };
 
     void start(aio* a, direction& d);
-    // With mtx_ held: transfers for queued aios until the socket would block,
+    void start_recv();
+    void on_recv(const asio::error_code& ec, std::size_t got);
+    // With mtx_ held: sends for queued aios until the socket would block,
     // moving each finished aio (with its outcome) to done.
     void pump(direction& d, aio_queue& done);
     void arm(direction& d);
@@ -75,12 +80,20 @@ private:
 
     std::mutex mtx_;
     asio::io_context& ctx_;
-    asio::posix::stream_descriptor desc_;
+    // A socket, not a plain descriptor, for Asio's receive: it knows when a
+    // receive drained the socket and then queues the next one without a
+    // system call (see wait_readable).
+    asio::generic::stream_protocol::socket desc_;
     int fd_;
     kind kind_;
     bool closed_ = false;
-    direction rd_{.is_send = false};
+    direction rd_{.is_send = false}; // only its queue is used
     direction wr_{.is_send = true};
+    // The receive in flight for rd_'s head (see recv()).
+    bool rd_inflight_ = false;
+    int rd_cancel_err_ = 0;
+    bool rd_ended_ = false; // a receive met the end of the stream or an error
+    asio::cancellation_signal rd_cancel_;
     // IPC only (a TCP stream asks the kernel): kept apart so that the many
     // idle connections of a server do not each carry 136 unused bytes.
     std::unique_ptr<nng_sockaddr> path_addr_;
