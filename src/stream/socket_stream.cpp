@@ -66,23 +66,30 @@ void socket_stream::recv(aio* a) {
     a->complete(false, home);
 }
 
-// With mtx_ held and rd_.q not empty: a receive for its head.
+// With mtx_ held and rd_.q not empty: a receive for its head.  One
+// buffer (the common case) is a plain recv(2); several are gathered in
+// rd_bufs_, which stays put while the receive is in flight.
 void socket_stream::start_recv() {
     aio* a = rd_.q.front();
-    std::array<asio::mutable_buffer, aio::max_iov> bufs;
     const nng_iov* iov = a->iov();
-    unsigned n = a->iov_count();
-    for (unsigned i = 0; i < bufs.size(); i++) {
-        bufs[i] = i < n ? asio::mutable_buffer(iov[i].iov_buf, iov[i].iov_len) : asio::mutable_buffer();
+    unsigned n = 0;
+    for (unsigned i = 0; i < a->iov_count(); i++) {
+        if (iov[i].iov_len > 0) {
+            rd_bufs_[n++] = asio::mutable_buffer(iov[i].iov_buf, iov[i].iov_len);
+        }
     }
     rd_inflight_ = true;
     rd_cancel_err_ = 0;
-    desc_.async_receive(bufs, asio::bind_cancellation_slot(
-                                  rd_cancel_.slot(),
-                                  [self = ref_ptr<socket_stream>(this)](const asio::error_code& ec,
-                                                                        std::size_t got) {
-                                      self->on_recv(ec, got);
-                                  }));
+    auto done = asio::bind_cancellation_slot(
+        rd_cancel_.slot(),
+        [self = ref_ptr<socket_stream>(this)](const asio::error_code& ec, std::size_t got) {
+            self->on_recv(ec, got);
+        });
+    if (n == 1) {
+        desc_.async_receive(rd_bufs_[0], std::move(done));
+    } else {
+        desc_.async_receive(std::span<const asio::mutable_buffer>(rd_bufs_.data(), n), std::move(done));
+    }
 }
 
 void socket_stream::on_recv(const asio::error_code& ec, std::size_t got) {

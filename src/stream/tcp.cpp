@@ -38,11 +38,19 @@ int family_of(const char* scheme) {
 }
 
 // A stream for a connected TCP socket, with the endpoint's options applied.
-socket_stream* make_tcp_stream(int fd, bool nodelay, bool keepalive) {
-    int nd = nodelay ? 1 : 0;
-    int ka = keepalive ? 1 : 0;
-    (void)::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &nd, sizeof nd);
-    (void)::setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &ka, sizeof ka);
+// A new socket has both options off, and an accepted one inherits the
+// listening socket's (Linux copies them on accept): has_nodelay says which
+// TCP_NODELAY the socket already has, so that the common case costs no
+// system call per connection.  Keep-alive is never set on listening sockets.
+socket_stream* make_tcp_stream(int fd, bool nodelay, bool keepalive, bool has_nodelay = false) {
+    if (nodelay != has_nodelay) {
+        int nd = nodelay ? 1 : 0;
+        (void)::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &nd, sizeof nd);
+    }
+    if (keepalive) {
+        int ka = 1;
+        (void)::setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &ka, sizeof ka);
+    }
     return new socket_stream(executor::global().next().context(), fd, socket_stream::kind::tcp);
 }
 
@@ -162,6 +170,9 @@ class tcp_listener final : public socket_listener {
             ::close(fd);
             return -rv;
         }
+        // Accepted sockets inherit it (see make_tcp_stream).
+        listen_nodelay_ = nodelay_ &&
+                          ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on) == 0;
         if (::bind(fd, reinterpret_cast<sockaddr*>(&addr_), len_) != 0 ||
             ::listen(fd, SOMAXCONN) != 0) {
             int rv = from_errno(errno);
@@ -172,7 +183,7 @@ class tcp_listener final : public socket_listener {
     }
 
     socket_stream* make_stream(int fd) override {
-        return make_tcp_stream(fd, nodelay_, keepalive_);
+        return make_tcp_stream(fd, nodelay_, keepalive_, listen_nodelay_);
     }
 
     bool is_listening() const noexcept { return listening(); }
@@ -248,6 +259,7 @@ class tcp_listener final : public socket_listener {
     socklen_t len_;
     bool nodelay_ = true;
     bool keepalive_ = false;
+    bool listen_nodelay_ = false; // TCP_NODELAY on the listening socket
     bool reuse_port_ = false;
 };
 
