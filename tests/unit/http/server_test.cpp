@@ -251,6 +251,61 @@ TEST_F(ServerTest, PipelinedRequestsAnsweredInOrder) {
     }
 }
 
+// A parked connection receives the first bytes of its next request into a
+// small buffer of its record (128 bytes): heads and bodies longer than
+// that, heads that arrive in pieces, and a request cut exactly at that
+// size all come through whole.
+TEST_F(ServerTest, ParkedConnectionsGetLongAndSplitRequestsWhole) {
+    int port = start();
+    client c(port);
+    ASSERT_TRUE(c.ok());
+    auto echo = [](const std::string& body, const std::string& extra = {}) {
+        return "POST /echo HTTP/1.1\r\nHost: t\r\n" + extra +
+               "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+    };
+    auto check = [&](const std::string& want, int step) {
+        std::string res = c.response();
+        ASSERT_EQ(res.rfind("HTTP/1.1 200 ", 0), 0u) << step << ": " << res;
+        ASSERT_GE(res.size(), want.size()) << step;
+        EXPECT_EQ(res.substr(res.size() - want.size()), want) << step;
+    };
+    // Between requests the connection parks; each request waits until then.
+    std::string body(3000, 'b');
+    for (std::size_t i = 0; i < body.size(); i++) {
+        body[i] = static_cast<char>('a' + i % 26);
+    }
+    std::string long_head = "X-Padding: " + std::string(4000, 'p') + "\r\n";
+    const std::vector<std::pair<std::string, std::string>> cases = {
+        {echo("short"), "short"},
+        {echo(body), body},                    // body beyond the buffer
+        {echo("x", long_head), "x"},           // head beyond the buffer
+    };
+    int step = 0;
+    for (const auto& [req, want] : cases) {
+        std::this_thread::sleep_for(20ms); // parked by now
+        ASSERT_TRUE(c.send(req));
+        check(want, step++);
+    }
+    // The same requests in pieces, cut at every size around the buffer's.
+    for (std::size_t cut : {1u, 10u, 127u, 128u, 129u, 200u}) {
+        std::string req = echo(body);
+        std::this_thread::sleep_for(10ms);
+        ASSERT_TRUE(c.send(req.substr(0, cut)));
+        std::this_thread::sleep_for(10ms);
+        ASSERT_TRUE(c.send(req.substr(cut)));
+        check(body, static_cast<int>(cut));
+    }
+    // A request of exactly 128 bytes, then one that follows it at once.
+    std::string pad = "X-P: ";
+    std::string exact = echo("e", pad + "\r\n");
+    exact = echo("e", pad + std::string(128 - exact.size(), 'q') + "\r\n");
+    ASSERT_EQ(exact.size(), 128u);
+    std::this_thread::sleep_for(20ms);
+    ASSERT_TRUE(c.send(exact + get_static));
+    check("e", 1000);
+    check("Hello, world!", 1001);
+}
+
 TEST_F(ServerTest, IdleAndHeadTimeoutsCloseOnlyTheSlowClient) {
     server_limits l = cxx().limits();
     EXPECT_EQ(l.head_timeout, 30000) << "defaults: head <= 30 s";
