@@ -89,6 +89,14 @@ void conn::attach(ref_ptr<stream> s) {
     res_parser_.reset();
 }
 
+void conn::drop_buffer() {
+    std::lock_guard lk(mtx_);
+    if (rd_uaio_ == nullptr && rdq_.empty() && rput_ == rget_) {
+        rbuf_.reset();
+        rcap_ = rget_ = rput_ = 0;
+    }
+}
+
 void conn::close() {
     aio_queue done;
     bool close_stream;

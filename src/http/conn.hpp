@@ -62,6 +62,9 @@ class conn final : public ref_counted {
     ref_ptr<stream> detach();
     // Gives a detached conn a (new) stream, as if freshly made.
     void attach(ref_ptr<stream> s);
+    // Frees the read buffer if nothing is buffered and no read is in
+    // progress (a detached conn kept for reuse); the next read allocates.
+    void drop_buffer();
 
     stream& underlying() noexcept { return *stream_; }
 

@@ -76,6 +76,12 @@ class session {
             conn_->attach(std::move(st));
         }
     }
+    // Pooled: lets go of the conn's read buffer (the next read makes one).
+    void drop_buffer() {
+        if (conn_ != nullptr) {
+            conn_->drop_buffer();
+        }
+    }
     // Bytes the parked wait received, read before the stream's.
     void put_back(std::string_view bytes) {
         if (conn_->put_back(bytes) != 0) {
@@ -598,6 +604,9 @@ session* take_session(server& srv, server::slot& sl) {
 void return_session(server::slot& sl, session* s) {
     {
         std::lock_guard lk(sl.mtx);
+        if (sl.pool.size() >= session_pool_buffered) {
+            s->drop_buffer();
+        }
         if (sl.pool.size() < session_pool_max) {
             sl.pool.push_back(s);
             return;

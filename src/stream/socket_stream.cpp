@@ -67,15 +67,16 @@ void socket_stream::recv(aio* a) {
 }
 
 // With mtx_ held and rd_.q not empty: a receive for its head.  One
-// buffer (the common case) is a plain recv(2); several are gathered in
-// rd_bufs_, which stays put while the receive is in flight.
+// buffer (the common case) is a plain recv(2); several go as an array that
+// Asio copies into its operation (no room for them in every stream).
 void socket_stream::start_recv() {
     aio* a = rd_.q.front();
     const nng_iov* iov = a->iov();
+    std::array<asio::mutable_buffer, aio::max_iov> bufs;
     unsigned n = 0;
     for (unsigned i = 0; i < a->iov_count(); i++) {
         if (iov[i].iov_len > 0) {
-            rd_bufs_[n++] = asio::mutable_buffer(iov[i].iov_buf, iov[i].iov_len);
+            bufs[n++] = asio::mutable_buffer(iov[i].iov_buf, iov[i].iov_len);
         }
     }
     rd_inflight_ = true;
@@ -86,9 +87,10 @@ void socket_stream::start_recv() {
             self->on_recv(ec, got);
         });
     if (n == 1) {
-        desc_.async_receive(rd_bufs_[0], std::move(done));
+        desc_.async_receive(bufs[0], std::move(done));
     } else {
-        desc_.async_receive(std::span<const asio::mutable_buffer>(rd_bufs_.data(), n), std::move(done));
+        // The unused entries are empty: zero-length vectors to recvmsg.
+        desc_.async_receive(bufs, std::move(done));
     }
 }
 

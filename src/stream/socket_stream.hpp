@@ -95,7 +95,6 @@ private:
     int rd_cancel_err_ = 0;
     bool rd_ended_ = false; // a receive met the end of the stream or an error
     asio::cancellation_signal rd_cancel_;
-    std::array<asio::mutable_buffer, aio::max_iov> rd_bufs_;
     // IPC only (a TCP stream asks the kernel): kept apart so that the many
     // idle connections of a server do not each carry 136 unused bytes.
     std::unique_ptr<nng_sockaddr> path_addr_;
