@@ -82,6 +82,16 @@ loop::loop() : ctx_(1), guard_(asio::make_work_guard(ctx_)) {
 void loop::run() {
     using clock = std::chrono::steady_clock;
     const auto spin = std::chrono::microseconds(spin_us());
+    if (spin.count() == 0) {
+        // No polling: Asio's own loop, which asks the reactor without
+        // blocking only while handlers wait, and blocks in one epoll_wait
+        // when none do (poll() then run_one() made two calls each time the
+        // loop went idle).
+        while (!ctx_.stopped()) {
+            ctx_.run();
+        }
+        return;
+    }
     int credit = 8;
     unsigned idle_sleeps = 0;
     while (!ctx_.stopped()) {
@@ -89,7 +99,7 @@ void loop::run() {
             continue;
         }
         bool got = false;
-        if (spin.count() > 0 && (credit > 0 || ++idle_sleeps % 64 == 0)) {
+        if (credit > 0 || ++idle_sleeps % 64 == 0) {
             auto until = clock::now() + spin;
             while (clock::now() < until && !ctx_.stopped()) {
                 if (ctx_.poll() > 0) {
