@@ -4,6 +4,7 @@
 #include "core/executor.hpp"
 #include "stream/sockaddr.hpp"
 
+#include <asio/bind_cancellation_slot.hpp>
 #include <asio/error.hpp>
 
 #include <array>
@@ -36,7 +37,7 @@ socket_stream::socket_stream(asio::io_context& ctx, int fd, kind k, const nng_so
 
 void socket_stream::send(aio* a) {
     a->prov_tag = 0;
-    start(a, wr_);
+    start_send(a);
 }
 
 // Receives go through Asio's socket receive rather than a readiness wait
@@ -54,7 +55,7 @@ void socket_stream::recv(aio* a) {
         std::lock_guard lk(mtx_);
         rv = closed_ ? NNG_ECLOSED : rd_ended_ ? NNG_ECONNSHUT : a->schedule(cancel, this, this);
         if (rv == 0) {
-            rd_.q.push_back(a);
+            rdq_.push_back(a);
             if (!rd_inflight_) {
                 start_recv();
             }
@@ -62,15 +63,16 @@ void socket_stream::recv(aio* a) {
         }
     }
     a->set_outcome(rv, 0);
-    loop* home = loop::current() == nullptr ? &executor::global().loop_of(ctx_) : nullptr;
-    a->complete(false, home);
+    aio_queue done;
+    done.push_back(a);
+    complete_initiated(done);
 }
 
-// With mtx_ held and rd_.q not empty: a receive for its head.  One
+// With mtx_ held and rdq_ not empty: a receive for its head.  One
 // buffer (the common case) is a plain recv(2); several go as an array that
 // Asio copies into its operation (no room for them in every stream).
 void socket_stream::start_recv() {
-    aio* a = rd_.q.front();
+    aio* a = rdq_.front();
     const nng_iov* iov = a->iov();
     std::array<asio::mutable_buffer, aio::max_iov> bufs;
     unsigned n = 0;
@@ -95,15 +97,15 @@ void socket_stream::start_recv() {
 }
 
 void socket_stream::on_recv(const asio::error_code& ec, std::size_t got) {
-    aio* a;
-    aio_queue later;
+    aio_queue done;
     {
         std::lock_guard lk(mtx_);
         rd_inflight_ = false;
         if (closed_) {
             return; // close() finished every queued aio
         }
-        a = rd_.q.pop_front();
+        aio* a = rdq_.pop_front();
+        done.push_back(a);
         if (!ec) {
             a->set_outcome(0, got);
         } else if (is_aborted(ec) && rd_cancel_err_ != 0) {
@@ -115,26 +117,26 @@ void socket_stream::on_recv(const asio::error_code& ec, std::size_t got) {
             a->set_outcome(ec == asio::error::eof ? NNG_ECONNSHUT : from_errno(ec.value()), 0);
         }
         if (rd_ended_) {
-            while (aio* x = rd_.q.pop_front()) {
+            while (aio* x = rdq_.pop_front()) {
                 x->set_outcome(NNG_ECONNSHUT, 0);
-                later.push_back(x);
+                done.push_back(x);
             }
-        } else if (!rd_.q.empty()) {
+        } else if (!rdq_.empty()) {
             start_recv();
         }
     }
-    a->complete(true); // a reactor handler on a loop: run it here
-    while (aio* x = later.pop_front()) {
+    // A reactor handler on a loop: run the callbacks right here.
+    while (aio* x = done.pop_front()) {
         x->complete(true);
     }
 }
 
-// A queued send whose prov_ptr is a file_span: pump() calls sendfile(2) for
-// it instead of sendmsg.
+// A queued send whose prov_ptr is a file_span: pump_send() calls
+// sendfile(2) for it instead of sendmsg.
 void socket_stream::send_file(aio* a, const file_span& f) {
     a->prov_tag = 1;
     a->prov_ptr = const_cast<file_span*>(&f);
-    start(a, wr_);
+    start_send(a);
 }
 
 bool socket_stream::wait_readable(ready_fn fn, void* arg, char* buf, std::size_t len) {
@@ -152,20 +154,15 @@ bool socket_stream::wait_readable(ready_fn fn, void* arg, char* buf, std::size_t
         // Any error, the peer's end of stream (eof) among them, ends the wait.
         fn(arg, closed || ec ? -1L : static_cast<long>(n));
     };
-    if (buf != nullptr && len > 0) {
-        // Asio tries the receive at once only when the last one did not
-        // drain the socket (or an edge came since); otherwise it queues it
-        // on the edge-triggered registration with no system call at all.
-        desc_.async_receive(asio::buffer(buf, len), std::move(done));
-    } else {
-        desc_.async_wait(asio::socket_base::wait_read,
-                         [d = std::move(done)](const asio::error_code& ec) mutable { d(ec, 0); });
-    }
+    // Asio tries the receive at once only when the last one did not drain
+    // the socket (or an edge came since); otherwise it queues it on the
+    // edge-triggered registration with no system call at all.
+    desc_.async_receive(asio::buffer(buf, len), std::move(done));
     return true;
 }
 
 namespace {
-// The non-empty vectors of iov, for readv/sendmsg; returns how many.
+// The non-empty vectors of iov, for sendmsg; returns how many.
 unsigned to_iovecs(const nng_iov* iov, unsigned n, std::array<iovec, aio::max_iov>& v) {
     unsigned k = 0;
     for (unsigned i = 0; i < n && k < v.size(); i++) {
@@ -183,7 +180,7 @@ bool socket_stream::try_send(const nng_iov* iov, unsigned n, std::size_t& sent) 
     std::array<iovec, aio::max_iov> v;
     unsigned k = to_iovecs(iov, n, v);
     std::lock_guard lk(mtx_);
-    if (closed_ || !wr_.q.empty()) {
+    if (closed_ || !wrq_.empty()) {
         return false; // in order behind what is queued
     }
     msghdr hdr{};
@@ -204,7 +201,7 @@ bool socket_stream::try_send(const nng_iov* iov, unsigned n, std::size_t& sent) 
     return true;
 }
 
-void socket_stream::start(aio* a, direction& d) {
+void socket_stream::start_send(aio* a) {
     if (!a->begin()) {
         return;
     }
@@ -216,28 +213,33 @@ void socket_stream::start(aio* a, direction& d) {
             a->set_outcome(rv, 0);
             done.push_back(a);
         } else {
-            d.q.push_back(a);
-            if (d.q.front() == a) {
-                pump(d, done);
-                if (!d.q.empty()) {
-                    arm(d);
+            wrq_.push_back(a);
+            if (wrq_.front() == a) {
+                pump_send(done);
+                if (!wrq_.empty()) {
+                    arm_send();
                 }
             }
         }
     }
-    // Inside the initiating call: completions are posted, never run here;
-    // from a thread that is no loop's, to this stream's loop (where the
-    // stream's next events will be handled too, after them).
-    if (!done.empty()) {
-        loop* home = loop::current() == nullptr ? &executor::global().loop_of(ctx_) : nullptr;
-        while (aio* x = done.pop_front()) {
-            x->complete(false, home);
-        }
+    complete_initiated(done);
+}
+
+// Inside the initiating call: completions are posted, never run here; from
+// a thread that is no loop's, to this stream's loop (where the stream's
+// next events will be handled too, after them).
+void socket_stream::complete_initiated(aio_queue& done) {
+    if (done.empty()) {
+        return;
+    }
+    loop* home = loop::current() == nullptr ? &executor::global().loop_of(ctx_) : nullptr;
+    while (aio* x = done.pop_front()) {
+        x->complete(false, home);
     }
 }
 
-void socket_stream::pump(direction& d, aio_queue& done) {
-    while (aio* a = d.q.front()) {
+void socket_stream::pump_send(aio_queue& done) {
+    while (aio* a = wrq_.front()) {
         std::array<iovec, aio::max_iov> v;
         int n = static_cast<int>(to_iovecs(a->iov(), a->iov_count(), v));
         ssize_t r;
@@ -262,7 +264,7 @@ void socket_stream::pump(direction& d, aio_queue& done) {
         if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
             return;
         }
-        d.q.remove(a);
+        wrq_.remove(a);
         if (r < 0) {
             a->set_outcome(from_errno(errno), 0);
         } else {
@@ -272,34 +274,34 @@ void socket_stream::pump(direction& d, aio_queue& done) {
     }
 }
 
-void socket_stream::arm(direction& d) {
-    if (d.armed) {
+void socket_stream::arm_send() {
+    if (wr_armed_) {
         return;
     }
-    d.armed = true;
-    auto w = d.is_send ? asio::socket_base::wait_write : asio::socket_base::wait_read;
-    desc_.async_wait(w, [self = ref_ptr<socket_stream>(this), &d](const asio::error_code& ec) {
-        self->on_ready(d, ec && !is_aborted(ec));
-    });
+    wr_armed_ = true;
+    desc_.async_wait(asio::socket_base::wait_write,
+                     [self = ref_ptr<socket_stream>(this)](const asio::error_code& ec) {
+                         self->on_writable(ec && !is_aborted(ec));
+                     });
 }
 
-void socket_stream::on_ready(direction& d, bool failed) {
+void socket_stream::on_writable(bool failed) {
     aio_queue done;
     {
         std::lock_guard lk(mtx_);
-        d.armed = false;
+        wr_armed_ = false;
         if (closed_) {
             return;
         }
         if (failed) {
-            while (aio* a = d.q.pop_front()) {
+            while (aio* a = wrq_.pop_front()) {
                 a->set_outcome(NNG_ECONNSHUT, 0);
                 done.push_back(a);
             }
         }
-        pump(d, done);
-        if (!d.q.empty()) {
-            arm(d);
+        pump_send(done);
+        if (!wrq_.empty()) {
+            arm_send();
         }
     }
     // A reactor handler on a worker thread: run the callbacks right here.
@@ -313,14 +315,14 @@ void socket_stream::cancel(aio* a, void* arg, int err) {
     bool found;
     {
         std::lock_guard lk(s->mtx_);
-        if (s->rd_inflight_ && s->rd_.q.front() == a) {
+        if (s->rd_inflight_ && s->rdq_.front() == a) {
             // Asio ends the receive: on_recv finishes a, with err if no
             // bytes came first.
             s->rd_cancel_err_ = err;
             s->rd_cancel_.emit(asio::cancellation_type::total);
             return;
         }
-        found = s->rd_.q.remove(a) || s->wr_.q.remove(a);
+        found = s->rdq_.remove(a) || s->wrq_.remove(a);
     }
     if (found) {
         a->finish_error(err);
@@ -335,8 +337,8 @@ void socket_stream::close() {
             return;
         }
         closed_ = true;
-        for (direction* d : {&rd_, &wr_}) {
-            while (aio* a = d->q.pop_front()) {
+        for (aio_queue* q : {&rdq_, &wrq_}) {
+            while (aio* a = q->pop_front()) {
                 a->set_outcome(NNG_ECLOSED, 0);
                 done.push_back(a);
             }

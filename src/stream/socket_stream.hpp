@@ -16,12 +16,10 @@
 
 #include "stream/stream.hpp"
 
-#include <asio/io_context.hpp>
-#include <asio/bind_cancellation_slot.hpp>
 #include <asio/cancellation_signal.hpp>
 #include <asio/generic/stream_protocol.hpp>
+#include <asio/io_context.hpp>
 
-#include <array>
 #include <memory>
 #include <mutex>
 #include <span>
@@ -61,20 +59,15 @@ public:
 private:
     ~socket_stream() override = default;
 
-    struct direction {
-        aio_queue q;
-        bool armed = false;
-        bool is_send;
-    };
-
-    void start(aio* a, direction& d);
+    void start_send(aio* a);
     void start_recv();
     void on_recv(const asio::error_code& ec, std::size_t got);
+    void complete_initiated(aio_queue& done);
     // With mtx_ held: sends for queued aios until the socket would block,
     // moving each finished aio (with its outcome) to done.
-    void pump(direction& d, aio_queue& done);
-    void arm(direction& d);
-    void on_ready(direction& d, bool failed);
+    void pump_send(aio_queue& done);
+    void arm_send();
+    void on_writable(bool failed);
     static void cancel(aio* a, void* arg, int err);
 
     static std::span<const option<socket_stream>> options(kind k);
@@ -88,9 +81,10 @@ private:
     int fd_;
     kind kind_;
     bool closed_ = false;
-    direction rd_{.is_send = false}; // only its queue is used
-    direction wr_{.is_send = true};
-    // The receive in flight for rd_'s head (see recv()).
+    aio_queue rdq_;
+    aio_queue wrq_;
+    bool wr_armed_ = false; // a wait for writability is pending
+    // The receive in flight for rdq_'s head (see recv()).
     bool rd_inflight_ = false;
     int rd_cancel_err_ = 0;
     bool rd_ended_ = false; // a receive met the end of the stream or an error

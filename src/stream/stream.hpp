@@ -69,23 +69,22 @@ public:
     }
 
     // For a server between requests: calls fn(arg, n) once, on the
-    // stream's event loop, when bytes arrive or the stream is closed.  With
-    // a buffer (buf, len > 0), the stream receives up to len bytes into it
-    // as they arrive and n is how many (> 0); without one, nothing is
-    // consumed and n is 0.  n < 0: closed, failed, or the peer ended the
+    // stream's event loop, when bytes arrive or the stream is closed.  The
+    // stream receives up to len (> 0) bytes into buf as they arrive and n
+    // is how many (> 0); n < 0: closed, failed, or the peer ended the
     // stream.  No aio is used, so an idle connection costs little; the
     // buffer must stay valid until fn runs.  At most one wait at a time,
     // and no recv pending.  Returns false if the stream cannot do this (the
     // caller then reads as usual).
     //
-    // Why a buffer: the readiness alone costs a system call per wait to
-    // re-arm the descriptor (Asio's reactor re-registers it), while a
-    // receive queued on an edge-triggered registration costs none; and the
-    // bytes it takes are the ones the woken reader wanted anyway.
+    // Why a receive and not a readiness wait: the wait costs a system call
+    // each time to re-arm the descriptor (Asio's reactor re-registers it),
+    // while a receive queued on an edge-triggered registration costs none;
+    // and the bytes it takes are the ones the woken reader wanted anyway.
     using ready_fn = void (*)(void* arg, long n);
     // The event loop context the stream's completions run on, if it has one.
     virtual asio::io_context* home() noexcept { return nullptr; }
-    virtual bool wait_readable(ready_fn fn, void* arg, char* buf = nullptr, std::size_t len = 0) {
+    virtual bool wait_readable(ready_fn fn, void* arg, char* buf, std::size_t len) {
         (void)fn;
         (void)arg;
         (void)buf;
