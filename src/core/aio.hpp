@@ -45,6 +45,7 @@ namespace nnghttp::detail {
 
 class aio;
 class aio_queue;
+class aio_list;
 class loop;
 namespace detail {
 class expire_shard;
@@ -168,6 +169,7 @@ public:
 
 private:
     friend class aio_queue;
+    friend class aio_list;
     friend class loop;
     friend class detail::expire_shard;
 
@@ -221,6 +223,8 @@ private:
     aio* q_prev_ = nullptr;
     aio* q_next_ = nullptr;
     aio_queue* q_owner_ = nullptr;
+    // Owned by whoever holds the aio in an aio_list (one thread at a time).
+    aio* l_next_ = nullptr;
 };
 
 // A FIFO of aios for a provider, linked through the aios themselves (no
@@ -239,6 +243,49 @@ public:
     bool remove(aio* a) noexcept;
     aio* pop_front() noexcept;
     std::size_t size() const noexcept { return size_; }
+
+private:
+    aio* head_ = nullptr;
+    aio* tail_ = nullptr;
+    std::size_t size_ = 0;
+};
+
+// A FIFO of aios taken out of their provider's queue to be completed
+// (a batch built under the provider's lock and completed after it is
+// released), or waiting for their callback on a loop.  It links through
+// its own field, not the queue links: a cancel racing with the completion
+// may still look at the queue links (under the provider's lock) while the
+// batch is walked without it.
+class aio_list {
+public:
+    aio_list() = default;
+    aio_list(const aio_list&) = delete;
+    aio_list& operator=(const aio_list&) = delete;
+
+    bool empty() const noexcept { return head_ == nullptr; }
+    std::size_t size() const noexcept { return size_; }
+    void push_back(aio* a) noexcept {
+        a->l_next_ = nullptr;
+        if (tail_ != nullptr) {
+            tail_->l_next_ = a;
+        } else {
+            head_ = a;
+        }
+        tail_ = a;
+        size_++;
+    }
+    aio* pop_front() noexcept {
+        aio* a = head_;
+        if (a != nullptr) {
+            head_ = a->l_next_;
+            if (head_ == nullptr) {
+                tail_ = nullptr;
+            }
+            a->l_next_ = nullptr;
+            size_--;
+        }
+        return a;
+    }
 
 private:
     aio* head_ = nullptr;

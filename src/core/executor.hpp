@@ -59,7 +59,7 @@ class loop {
 
     asio::io_context ctx_;
     asio::executor_work_guard<asio::io_context::executor_type> guard_;
-    aio_queue pending_;         // this thread only
+    aio_list pending_;          // this thread only
     bool drain_posted_ = false; // this thread only
     std::thread thr_;
 };

@@ -98,7 +98,7 @@ void conn::drop_buffer() {
 }
 
 void conn::close() {
-    aio_queue done;
+    aio_list done;
     bool close_stream;
     {
         std::lock_guard lk(mtx_);
@@ -175,12 +175,12 @@ int conn::put_back(std::string_view bytes) {
 
 // ---- shared machinery ----
 
-void conn::finish_locked(aio* a, int rv, aio_queue& done) {
+void conn::finish_locked(aio* a, int rv, aio_list& done) {
     a->set_outcome(rv, a->count());
     done.push_back(a);
 }
 
-void conn::complete_all(aio_queue& done, bool sync) {
+void conn::complete_all(aio_list& done, bool sync) {
     while (aio* a = done.pop_front()) {
         a->complete(sync, home_);
     }
@@ -195,7 +195,7 @@ loop* conn::home_loop_of(stream& s) {
 
 // Fails everything queued or in progress with NNG_ECLOSED.  The stream is
 // closed by the caller after unlocking (its completions take our lock).
-void conn::close_locked(aio_queue& done) {
+void conn::close_locked(aio_list& done) {
     if (closed_) {
         return;
     }
@@ -227,7 +227,7 @@ void conn::submit(aio* a, op kind, void* msg) {
     }
     bool reading =
         kind == op::read || kind == op::read_all || kind == op::read_req || kind == op::read_res;
-    aio_queue done;
+    aio_list done;
     {
         std::lock_guard lk(mtx_);
         if (closed_ || !stream_) {
@@ -260,7 +260,7 @@ void conn::submit(aio* a, op kind, void* msg) {
 
 // Serves queued reads until one needs bytes from the stream (a receive is
 // then in flight) or the queue is empty.
-void conn::read_start(aio_queue& done) {
+void conn::read_start(aio_list& done) {
     for (;;) {
         if (rd_uaio_ == nullptr) {
             rd_uaio_ = rdq_.pop_front();
@@ -396,7 +396,7 @@ int conn::parse_step(aio* a, op kind) {
 
 void conn::rd_cb(void* arg) {
     auto* c = static_cast<conn*>(arg);
-    aio_queue done;
+    aio_list done;
     bool close_stream;
     {
         std::lock_guard lk(c->mtx_);
@@ -434,7 +434,7 @@ void conn::rd_cb(void* arg) {
 
 void conn::cancel_rd(aio* a, void* arg, int err) {
     auto* c = static_cast<conn*>(arg);
-    aio_queue done;
+    aio_list done;
     bool abort_io = false;
     bool close_stream = false;
     {
@@ -463,7 +463,7 @@ void conn::cancel_rd(aio* a, void* arg, int err) {
 
 // ---- writing ----
 
-void conn::write_start(aio_queue& done) {
+void conn::write_start(aio_list& done) {
     while (wr_uaio_ == nullptr && !closed_) {
         aio* a = wrq_.pop_front();
         if (a == nullptr) {
@@ -534,7 +534,7 @@ void conn::write_start(aio_queue& done) {
 
 void conn::wr_cb(void* arg) {
     auto* c = static_cast<conn*>(arg);
-    aio_queue done;
+    aio_list done;
     bool close_stream;
     {
         std::lock_guard lk(c->mtx_);
@@ -585,7 +585,7 @@ void conn::wr_cb(void* arg) {
 
 void conn::cancel_wr(aio* a, void* arg, int err) {
     auto* c = static_cast<conn*>(arg);
-    aio_queue done;
+    aio_list done;
     bool abort_io = false;
     bool close_stream = false;
     {

@@ -118,12 +118,12 @@ class conn final : public ref_counted {
     void destroy() noexcept override;
 
     void submit(aio* a, op kind, void* msg);
-    void read_start(aio_queue& done);
+    void read_start(aio_list& done);
     int read_step(aio* a);
     int parse_step(aio* a, op kind);
-    void write_start(aio_queue& done);
-    void close_locked(aio_queue& done);
-    void finish_locked(aio* a, int rv, aio_queue& done);
+    void write_start(aio_list& done);
+    void close_locked(aio_list& done);
+    void finish_locked(aio* a, int rv, aio_list& done);
 
     static void rd_cb(void* arg);
     static void wr_cb(void* arg);
@@ -132,7 +132,7 @@ class conn final : public ref_counted {
     // Completes the aios in done, in order.  Those that cannot complete
     // here go to this thread's loop, or, from a thread that is no loop's,
     // to home_: always the same loop, so that they keep their order.
-    void complete_all(aio_queue& done, bool sync);
+    void complete_all(aio_list& done, bool sync);
     static loop* home_loop_of(stream& s);
 
     mutable std::mutex mtx_;

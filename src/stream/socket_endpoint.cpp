@@ -45,7 +45,7 @@ void socket_listener::accept(aio* a) {
     if (!a->begin()) {
         return;
     }
-    aio_queue done;
+    aio_list done;
     {
         std::lock_guard lk(mtx_);
         int rv = !listening_ ? NNG_ESTATE : closed_ ? NNG_ECLOSED : a->schedule(cancel, this, this);
@@ -64,7 +64,7 @@ void socket_listener::accept(aio* a) {
     }
 }
 
-void socket_listener::pump(aio_queue& done) {
+void socket_listener::pump(aio_list& done) {
     while (aio* a = q_.front()) {
         int nfd = ::accept4(desc_.native_handle(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (nfd < 0) {
@@ -94,7 +94,7 @@ void socket_listener::arm() {
     armed_ = true;
     desc_.async_wait(asio::posix::descriptor_base::wait_read,
                      [self = ref_ptr<socket_listener>(this)](const asio::error_code&) {
-                         aio_queue done;
+                         aio_list done;
                          {
                              std::lock_guard lk(self->mtx_);
                              self->armed_ = false;
@@ -121,7 +121,7 @@ void socket_listener::cancel(aio* a, void* arg, int err) {
 }
 
 void socket_listener::close() {
-    aio_queue done;
+    aio_list done;
     {
         std::lock_guard lk(mtx_);
         if (closed_) {

@@ -46,7 +46,7 @@ protected:
     asio::io_context& ctx_;
 
 private:
-    void pump(aio_queue& done);
+    void pump(aio_list& done);
     void arm();
     static void cancel(aio* a, void* arg, int err);
 

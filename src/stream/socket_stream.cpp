@@ -63,7 +63,7 @@ void socket_stream::recv(aio* a) {
         }
     }
     a->set_outcome(rv, 0);
-    aio_queue done;
+    aio_list done;
     done.push_back(a);
     complete_initiated(done);
 }
@@ -97,7 +97,7 @@ void socket_stream::start_recv() {
 }
 
 void socket_stream::on_recv(const asio::error_code& ec, std::size_t got) {
-    aio_queue done;
+    aio_list done;
     {
         std::lock_guard lk(mtx_);
         rd_inflight_ = false;
@@ -205,7 +205,7 @@ void socket_stream::start_send(aio* a) {
     if (!a->begin()) {
         return;
     }
-    aio_queue done;
+    aio_list done;
     {
         std::lock_guard lk(mtx_);
         int rv = closed_ ? NNG_ECLOSED : a->schedule(cancel, this, this);
@@ -228,7 +228,7 @@ void socket_stream::start_send(aio* a) {
 // Inside the initiating call: completions are posted, never run here; from
 // a thread that is no loop's, to this stream's loop (where the stream's
 // next events will be handled too, after them).
-void socket_stream::complete_initiated(aio_queue& done) {
+void socket_stream::complete_initiated(aio_list& done) {
     if (done.empty()) {
         return;
     }
@@ -238,7 +238,7 @@ void socket_stream::complete_initiated(aio_queue& done) {
     }
 }
 
-void socket_stream::pump_send(aio_queue& done) {
+void socket_stream::pump_send(aio_list& done) {
     while (aio* a = wrq_.front()) {
         std::array<iovec, aio::max_iov> v;
         int n = static_cast<int>(to_iovecs(a->iov(), a->iov_count(), v));
@@ -286,7 +286,7 @@ void socket_stream::arm_send() {
 }
 
 void socket_stream::on_writable(bool failed) {
-    aio_queue done;
+    aio_list done;
     {
         std::lock_guard lk(mtx_);
         wr_armed_ = false;
@@ -330,7 +330,7 @@ void socket_stream::cancel(aio* a, void* arg, int err) {
 }
 
 void socket_stream::close() {
-    aio_queue done;
+    aio_list done;
     {
         std::lock_guard lk(mtx_);
         if (closed_) {

@@ -62,10 +62,10 @@ private:
     void start_send(aio* a);
     void start_recv();
     void on_recv(const asio::error_code& ec, std::size_t got);
-    void complete_initiated(aio_queue& done);
+    void complete_initiated(aio_list& done);
     // With mtx_ held: sends for queued aios until the socket would block,
     // moving each finished aio (with its outcome) to done.
-    void pump_send(aio_queue& done);
+    void pump_send(aio_list& done);
     void arm_send();
     void on_writable(bool failed);
     static void cancel(aio* a, void* arg, int err);

@@ -87,7 +87,7 @@ void tls_stream::destroy() noexcept {
 }
 
 void tls_stream::start() {
-    aio_queue done;
+    aio_list done;
     {
         std::lock_guard lk(mtx_);
         pump(done);
@@ -116,7 +116,7 @@ void tls_stream::submit(aio* a, bool is_send) {
     if (!a->begin()) {
         return;
     }
-    aio_queue done;
+    aio_list done;
     {
         std::lock_guard lk(mtx_);
         int rv = closed_ ? NNG_ECLOSED : err_;
@@ -158,7 +158,7 @@ int tls_stream::ssl_error(int ret) {
     return NNG_ECRYPTO;
 }
 
-void tls_stream::fail_all(int rv, aio_queue& done) {
+void tls_stream::fail_all(int rv, aio_list& done) {
     for (aio_queue* q : {&rdq_, &wrq_}) {
         while (aio* a = q->pop_front()) {
             a->set_outcome(rv, 0);
@@ -169,7 +169,7 @@ void tls_stream::fail_all(int rv, aio_queue& done) {
 
 // With mtx_ held: moves the engine as far as it can go, starting
 // underlying I/O where it needs some.
-void tls_stream::pump(aio_queue& done) {
+void tls_stream::pump(aio_list& done) {
     if (closed_ || err_ != 0) {
         return;
     }
@@ -326,7 +326,7 @@ void tls_stream::pump(aio_queue& done) {
 
 void tls_stream::rx_cb(void* arg) {
     auto* s = static_cast<tls_stream*>(arg);
-    aio_queue done;
+    aio_list done;
     {
         std::lock_guard lk(s->mtx_);
         s->rx_busy_ = false;
@@ -350,7 +350,7 @@ void tls_stream::rx_cb(void* arg) {
 
 void tls_stream::tx_cb(void* arg) {
     auto* s = static_cast<tls_stream*>(arg);
-    aio_queue done;
+    aio_list done;
     {
         std::lock_guard lk(s->mtx_);
         int rv = s->tx_.result();
@@ -397,7 +397,7 @@ void tls_stream::cancel(aio* a, void* arg, int err) {
 }
 
 void tls_stream::close() {
-    aio_queue done;
+    aio_list done;
     {
         std::lock_guard lk(mtx_);
         if (closed_) {

@@ -49,8 +49,8 @@ class tls_stream final : public stream {
     void destroy() noexcept override;
 
     void submit(aio* a, bool is_send);
-    void pump(aio_queue& done);
-    void fail_all(int rv, aio_queue& done);
+    void pump(aio_list& done);
+    void fail_all(int rv, aio_list& done);
     int ssl_error(int ret);
     static void rx_cb(void* arg);
     static void tx_cb(void* arg);
