@@ -9,6 +9,11 @@
  *   floor_server uring PORT   io_uring (liburing): receives and sends are
  *                             queued and submitted together, one
  *                             io_uring_enter per loop turn for all of them.
+ *   floor_server uringms PORT io_uring with one multishot receive per
+ *                             connection into a ring of provided buffers
+ *                             (armed once, not once per request) and the
+ *                             ring's fd registered: the least io_uring
+ *                             work per request this kernel offers.
  *
  * Prints "listening on PORT" when ready; runs until killed.  See
  * bench/floor/run.sh, which compares both with nginx and nng-http. */
@@ -21,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -107,7 +113,7 @@ static void run_epoll(int lfd) {
     }
 }
 
-enum { OP_ACCEPT = 1, OP_RECV = 2, OP_SEND = 3 };
+enum { OP_ACCEPT = 1, OP_RECV = 2, OP_SEND = 3, OP_RECVMS = 4 };
 #define UD(op, fd) (((unsigned long long)(op) << 32) | (unsigned)(fd))
 
 static void queue_recv(struct io_uring* ring, int fd) {
@@ -184,13 +190,127 @@ static void run_uring(int lfd) {
     }
 }
 
+#define BGID 1
+#define NBUFS 1024 /* a power of two */
+#define BUFSZ 2048
+
+static struct io_uring_sqe* get_sqe(struct io_uring* ring) {
+    struct io_uring_sqe* sqe = io_uring_get_sqe(ring);
+    if (sqe == NULL) {
+        io_uring_submit(ring);
+        sqe = io_uring_get_sqe(ring);
+    }
+    return sqe;
+}
+
+static void arm_recv_multishot(struct io_uring* ring, int fd) {
+    struct io_uring_sqe* sqe = get_sqe(ring);
+    io_uring_prep_recv_multishot(sqe, fd, NULL, 0, 0);
+    sqe->flags |= IOSQE_BUFFER_SELECT;
+    sqe->buf_group = BGID;
+    io_uring_sqe_set_data64(sqe, UD(OP_RECVMS, fd));
+}
+
+static void run_uring_multishot(int lfd) {
+    struct io_uring ring;
+    struct io_uring_params p = {0};
+    p.flags = IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN;
+    if (io_uring_queue_init_params(4096, &ring, &p) != 0) {
+        perror("io_uring");
+        exit(1);
+    }
+    io_uring_register_ring_fd(&ring);
+    /* liburing 2.3 (Debian 12) has no io_uring_setup_buf_ring: map and
+     * register the ring of buffer descriptors by hand. */
+    struct io_uring_buf_ring* br = mmap(NULL, NBUFS * sizeof(struct io_uring_buf), PROT_READ | PROT_WRITE,
+                                        MAP_ANONYMOUS | MAP_PRIVATE, -1, 0);
+    if (br == MAP_FAILED) {
+        perror("mmap");
+        exit(1);
+    }
+    io_uring_buf_ring_init(br);
+    struct io_uring_buf_reg reg = {.ring_addr = (unsigned long)br, .ring_entries = NBUFS, .bgid = BGID};
+    int err = io_uring_register_buf_ring(&ring, &reg, 0);
+    if (err != 0) {
+        fprintf(stderr, "buf ring: %s\n", strerror(-err));
+        exit(1);
+    }
+    static char pool[NBUFS][BUFSZ];
+    for (int i = 0; i < NBUFS; i++) {
+        io_uring_buf_ring_add(br, pool[i], BUFSZ, (unsigned short)i, io_uring_buf_ring_mask(NBUFS), i);
+    }
+    io_uring_buf_ring_advance(br, NBUFS);
+    struct io_uring_sqe* sqe = get_sqe(&ring);
+    io_uring_prep_multishot_accept(sqe, lfd, NULL, NULL, 0);
+    io_uring_sqe_set_data64(sqe, UD(OP_ACCEPT, lfd));
+    for (;;) {
+        io_uring_submit_and_wait(&ring, 1);
+        struct io_uring_cqe* cqe;
+        unsigned head, seen = 0, returned = 0;
+        io_uring_for_each_cqe(&ring, head, cqe) {
+            seen++;
+            int op = (int)(cqe->user_data >> 32);
+            int fd = (int)(cqe->user_data & 0xffffffffu);
+            if (op == OP_ACCEPT) {
+                int c = cqe->res;
+                if (!(cqe->flags & IORING_CQE_F_MORE)) {
+                    struct io_uring_sqe* s = get_sqe(&ring);
+                    io_uring_prep_multishot_accept(s, lfd, NULL, NULL, 0);
+                    io_uring_sqe_set_data64(s, UD(OP_ACCEPT, lfd));
+                }
+                if (c < 0 || c >= MAXFD) {
+                    if (c >= 0) {
+                        close(c);
+                    }
+                    continue;
+                }
+                conns[c] = calloc(1, sizeof(struct conn));
+                arm_recv_multishot(&ring, c);
+            } else if (op == OP_RECVMS) {
+                struct conn* c = conns[fd];
+                if (cqe->flags & IORING_CQE_F_BUFFER) {
+                    unsigned id = cqe->flags >> IORING_CQE_BUFFER_SHIFT;
+                    if (cqe->res > 0 && c != NULL && c->len + (size_t)cqe->res <= BUF) {
+                        memcpy(c->buf + c->len, pool[id], (size_t)cqe->res);
+                        c->len += (size_t)cqe->res;
+                    }
+                    io_uring_buf_ring_add(br, pool[id], BUFSZ, (unsigned short)id,
+                                          io_uring_buf_ring_mask(NBUFS), (int)returned);
+                    returned++;
+                }
+                if (c == NULL) {
+                    continue;
+                }
+                if (cqe->res <= 0 && cqe->res != -ENOBUFS) {
+                    close(fd);
+                    free(c);
+                    conns[fd] = NULL;
+                    continue;
+                }
+                for (int k = heads(c); k > 0; k--) {
+                    struct io_uring_sqe* s = get_sqe(&ring);
+                    io_uring_prep_send(s, fd, answer, sizeof answer - 1, MSG_NOSIGNAL);
+                    io_uring_sqe_set_data64(s, UD(OP_SEND, fd));
+                }
+                if (!(cqe->flags & IORING_CQE_F_MORE)) {
+                    arm_recv_multishot(&ring, fd);
+                }
+            }
+        }
+        io_uring_buf_ring_advance(br, (int)returned);
+        io_uring_cq_advance(&ring, seen);
+    }
+}
+
 int main(int argc, char** argv) {
     if (argc != 3) {
-        fprintf(stderr, "usage: floor_server epoll|uring PORT\n");
+        fprintf(stderr, "usage: floor_server epoll|uring|uringms PORT\n");
         return 2;
     }
     int lfd = listen_on(atoi(argv[2]));
-    if (strcmp(argv[1], "uring") == 0) {
+    if (strcmp(argv[1], "uringms") == 0) {
+        run_uring_multishot(lfd);
+    } else if (strcmp(argv[1], "uring") == 0) {
         run_uring(lfd);
     } else {
         run_epoll(lfd);

@@ -6,20 +6,22 @@
 #   epoll       bench/floor/floor_server.c, epoll: one recv + one send per
 #               request, nothing else (no parsing, no headers, no timers)
 #   uring       the same with io_uring: one io_uring_enter per loop turn
+#   uringms     io_uring at its leanest here: one multishot receive per
+#               connection into provided buffers, the ring's fd registered
 # and loads each with `wrk -t1 -cCONNS` on CPU 1, interleaved round by round;
 # prints server CPU time per request (utime+stime from /proc) and the ratio
 # to nginx.  The floor servers are no HTTP servers: they show what the
 # system calls cost here, and what batching them would save.
 #
 # Knobs: ROUNDS (3), DURATION (5), CONNS (64), SERVERS ("ours nginx epoll
-# uring"), BUILD_DIR (build/bench-server, shared with bench/server/run.sh).
+# uring uringms"), BUILD_DIR (build/bench-server, shared with bench/server/run.sh).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 src=$(cd "$here/../.." && pwd)
 ROUNDS=${ROUNDS:-3}
 DURATION=${DURATION:-5}
 CONNS=${CONNS:-64}
-SERVERS=${SERVERS:-"ours nginx epoll uring"}
+SERVERS=${SERVERS:-"ours nginx epoll uring uringms"}
 BUILD_DIR=${BUILD_DIR:-$src/build/bench-server}
 log() { printf '[bench/floor] %s\n' "$*" >&2; }
 
@@ -48,7 +50,7 @@ start() {
     local n=$1 out=$tmp/$1.out i
     case $n in
     ours) NNGHTTP_THREADS=1 taskset -c 0 "$bin_ours" 0 "$src/tests/server/site" >"$out" 2>&1 & ;;
-    epoll | uring) taskset -c 0 "$tmp/floor_server" "$n" 0 >"$out" 2>&1 & ;;
+    epoll | uring | uringms) taskset -c 0 "$tmp/floor_server" "$n" 0 >"$out" 2>&1 & ;;
     nginx)
         local p
         p=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
