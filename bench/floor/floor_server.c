@@ -116,12 +116,67 @@ static void run_epoll(int lfd) {
 enum { OP_ACCEPT = 1, OP_RECV = 2, OP_SEND = 3, OP_RECVMS = 4 };
 #define UD(op, fd) (((unsigned long long)(op) << 32) | (unsigned)(fd))
 
-static void queue_recv(struct io_uring* ring, int fd) {
+static struct io_uring_sqe* get_sqe(struct io_uring* ring) {
     struct io_uring_sqe* sqe = io_uring_get_sqe(ring);
     if (sqe == NULL) {
         io_uring_submit(ring);
         sqe = io_uring_get_sqe(ring);
     }
+    return sqe;
+}
+
+static void init_ring(struct io_uring* ring) {
+    struct io_uring_params p = {0};
+    p.flags = IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN;
+    if (io_uring_queue_init_params(4096, ring, &p) != 0) {
+        memset(&p, 0, sizeof p);
+        if (io_uring_queue_init_params(4096, ring, &p) != 0) {
+            perror("io_uring");
+            exit(1);
+        }
+    }
+}
+
+static void arm_accept(struct io_uring* ring, int lfd) {
+    struct io_uring_sqe* sqe = get_sqe(ring);
+    io_uring_prep_multishot_accept(sqe, lfd, NULL, NULL, 0);
+    io_uring_sqe_set_data64(sqe, UD(OP_ACCEPT, lfd));
+}
+
+/* An accept completion: re-arms the accept if it ended; returns the new
+ * connection's fd with its conn allocated, or -1. */
+static int on_accept(struct io_uring* ring, int lfd, const struct io_uring_cqe* cqe) {
+    int c = cqe->res;
+    if (!(cqe->flags & IORING_CQE_F_MORE)) {
+        arm_accept(ring, lfd);
+    }
+    if (c < 0 || c >= MAXFD) {
+        if (c >= 0) {
+            close(c);
+        }
+        return -1;
+    }
+    conns[c] = calloc(1, sizeof(struct conn));
+    return c;
+}
+
+/* Queues one answer per complete head in fd's buffer. */
+static void queue_answers(struct io_uring* ring, int fd) {
+    for (int k = heads(conns[fd]); k > 0; k--) {
+        struct io_uring_sqe* s = get_sqe(ring);
+        io_uring_prep_send(s, fd, answer, sizeof answer - 1, MSG_NOSIGNAL);
+        io_uring_sqe_set_data64(s, UD(OP_SEND, fd));
+    }
+}
+
+static void drop_conn(int fd) {
+    close(fd);
+    free(conns[fd]);
+    conns[fd] = NULL;
+}
+
+static void queue_recv(struct io_uring* ring, int fd) {
+    struct io_uring_sqe* sqe = get_sqe(ring);
     struct conn* c = conns[fd];
     io_uring_prep_recv(sqe, fd, c->buf + c->len, BUF - c->len, 0);
     io_uring_sqe_set_data64(sqe, UD(OP_RECV, fd));
@@ -129,18 +184,8 @@ static void queue_recv(struct io_uring* ring, int fd) {
 
 static void run_uring(int lfd) {
     struct io_uring ring;
-    struct io_uring_params p = {0};
-    p.flags = IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN;
-    if (io_uring_queue_init_params(4096, &ring, &p) != 0) {
-        memset(&p, 0, sizeof p);
-        if (io_uring_queue_init_params(4096, &ring, &p) != 0) {
-            perror("io_uring");
-            exit(1);
-        }
-    }
-    struct io_uring_sqe* sqe = io_uring_get_sqe(&ring);
-    io_uring_prep_multishot_accept(sqe, lfd, NULL, NULL, 0);
-    io_uring_sqe_set_data64(sqe, UD(OP_ACCEPT, lfd));
+    init_ring(&ring);
+    arm_accept(&ring, lfd);
     for (;;) {
         io_uring_submit_and_wait(&ring, 1);
         struct io_uring_cqe* cqe;
@@ -150,38 +195,17 @@ static void run_uring(int lfd) {
             int op = (int)(cqe->user_data >> 32);
             int fd = (int)(cqe->user_data & 0xffffffffu);
             if (op == OP_ACCEPT) {
-                int c = cqe->res;
-                if (!(cqe->flags & IORING_CQE_F_MORE)) { /* re-arm */
-                    struct io_uring_sqe* s = io_uring_get_sqe(&ring);
-                    io_uring_prep_multishot_accept(s, lfd, NULL, NULL, 0);
-                    io_uring_sqe_set_data64(s, UD(OP_ACCEPT, lfd));
+                int c = on_accept(&ring, lfd, cqe);
+                if (c >= 0) {
+                    queue_recv(&ring, c);
                 }
-                if (c < 0 || c >= MAXFD) {
-                    if (c >= 0) {
-                        close(c);
-                    }
-                    continue;
-                }
-                conns[c] = calloc(1, sizeof(struct conn));
-                queue_recv(&ring, c);
             } else if (op == OP_RECV) {
-                struct conn* c = conns[fd];
                 if (cqe->res <= 0) {
-                    close(fd);
-                    free(c);
-                    conns[fd] = NULL;
+                    drop_conn(fd);
                     continue;
                 }
-                c->len += (size_t)cqe->res;
-                for (int k = heads(c); k > 0; k--) {
-                    struct io_uring_sqe* s = io_uring_get_sqe(&ring);
-                    if (s == NULL) {
-                        io_uring_submit(&ring);
-                        s = io_uring_get_sqe(&ring);
-                    }
-                    io_uring_prep_send(s, fd, answer, sizeof answer - 1, MSG_NOSIGNAL);
-                    io_uring_sqe_set_data64(s, UD(OP_SEND, fd));
-                }
+                conns[fd]->len += (size_t)cqe->res;
+                queue_answers(&ring, fd);
                 queue_recv(&ring, fd);
             }
             /* OP_SEND: 13-byte answers always go whole on loopback. */
@@ -194,15 +218,6 @@ static void run_uring(int lfd) {
 #define NBUFS 1024 /* a power of two */
 #define BUFSZ 2048
 
-static struct io_uring_sqe* get_sqe(struct io_uring* ring) {
-    struct io_uring_sqe* sqe = io_uring_get_sqe(ring);
-    if (sqe == NULL) {
-        io_uring_submit(ring);
-        sqe = io_uring_get_sqe(ring);
-    }
-    return sqe;
-}
-
 static void arm_recv_multishot(struct io_uring* ring, int fd) {
     struct io_uring_sqe* sqe = get_sqe(ring);
     io_uring_prep_recv_multishot(sqe, fd, NULL, 0, 0);
@@ -213,12 +228,7 @@ static void arm_recv_multishot(struct io_uring* ring, int fd) {
 
 static void run_uring_multishot(int lfd) {
     struct io_uring ring;
-    struct io_uring_params p = {0};
-    p.flags = IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN;
-    if (io_uring_queue_init_params(4096, &ring, &p) != 0) {
-        perror("io_uring");
-        exit(1);
-    }
+    init_ring(&ring);
     io_uring_register_ring_fd(&ring);
     /* liburing 2.3 (Debian 12) has no io_uring_setup_buf_ring: map and
      * register the ring of buffer descriptors by hand. */
@@ -240,9 +250,7 @@ static void run_uring_multishot(int lfd) {
         io_uring_buf_ring_add(br, pool[i], BUFSZ, (unsigned short)i, io_uring_buf_ring_mask(NBUFS), i);
     }
     io_uring_buf_ring_advance(br, NBUFS);
-    struct io_uring_sqe* sqe = get_sqe(&ring);
-    io_uring_prep_multishot_accept(sqe, lfd, NULL, NULL, 0);
-    io_uring_sqe_set_data64(sqe, UD(OP_ACCEPT, lfd));
+    arm_accept(&ring, lfd);
     for (;;) {
         io_uring_submit_and_wait(&ring, 1);
         struct io_uring_cqe* cqe;
@@ -252,23 +260,14 @@ static void run_uring_multishot(int lfd) {
             int op = (int)(cqe->user_data >> 32);
             int fd = (int)(cqe->user_data & 0xffffffffu);
             if (op == OP_ACCEPT) {
-                int c = cqe->res;
-                if (!(cqe->flags & IORING_CQE_F_MORE)) {
-                    struct io_uring_sqe* s = get_sqe(&ring);
-                    io_uring_prep_multishot_accept(s, lfd, NULL, NULL, 0);
-                    io_uring_sqe_set_data64(s, UD(OP_ACCEPT, lfd));
+                int c = on_accept(&ring, lfd, cqe);
+                if (c >= 0) {
+                    arm_recv_multishot(&ring, c);
                 }
-                if (c < 0 || c >= MAXFD) {
-                    if (c >= 0) {
-                        close(c);
-                    }
-                    continue;
-                }
-                conns[c] = calloc(1, sizeof(struct conn));
-                arm_recv_multishot(&ring, c);
             } else if (op == OP_RECVMS) {
                 struct conn* c = conns[fd];
                 if (cqe->flags & IORING_CQE_F_BUFFER) {
+                    /* Copy the bytes out and give the buffer back. */
                     unsigned id = cqe->flags >> IORING_CQE_BUFFER_SHIFT;
                     if (cqe->res > 0 && c != NULL && c->len + (size_t)cqe->res <= BUF) {
                         memcpy(c->buf + c->len, pool[id], (size_t)cqe->res);
@@ -282,16 +281,10 @@ static void run_uring_multishot(int lfd) {
                     continue;
                 }
                 if (cqe->res <= 0 && cqe->res != -ENOBUFS) {
-                    close(fd);
-                    free(c);
-                    conns[fd] = NULL;
+                    drop_conn(fd);
                     continue;
                 }
-                for (int k = heads(c); k > 0; k--) {
-                    struct io_uring_sqe* s = get_sqe(&ring);
-                    io_uring_prep_send(s, fd, answer, sizeof answer - 1, MSG_NOSIGNAL);
-                    io_uring_sqe_set_data64(s, UD(OP_SEND, fd));
-                }
+                queue_answers(&ring, fd);
                 if (!(cqe->flags & IORING_CQE_F_MORE)) {
                     arm_recv_multishot(&ring, fd);
                 }
