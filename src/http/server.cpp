@@ -694,8 +694,9 @@ void park_record(server_conn* rec, ref_ptr<stream> st, nng_duration timeout, boo
     if (stopped) {
         on_ready(rec, -1);
     } else if (!raw->wait_readable(&on_ready, rec, rec->wake, sizeof rec->wake)) {
-        // A stream that cannot wait without reading (TLS: bytes may wait
-        // inside the engine): a session reads at once, with the timeout.
+        // A stream that cannot wait (a TLS stream that failed, or one
+        // without the means): a session reads at once, with the timeout,
+        // and meets whatever stopped it.
         on_ready(rec, raw->home() == nullptr ? 0 : -1);
     }
 }
@@ -780,7 +781,8 @@ void session::park() {
     ref_ptr<stream> st;
     {
         std::lock_guard lk(rec->home->mtx);
-        if (!rec->closing && conn_->underlying().home() != nullptr) {
+        if (!rec->closing && (conn_->underlying().home() != nullptr ||
+                              srv_->nconns_.load(std::memory_order_relaxed) > tls_park_above)) {
             st = conn_->detach();
             if (st) {
                 rec->active = nullptr; // stop() no longer reaches this session
@@ -788,8 +790,9 @@ void session::park() {
         }
     }
     if (!st) {
-        // This stream cannot wait without a read (or stop() is closing it):
-        // read the next head with the idle timeout covering the wait.
+        // Bytes wait in the conn already, a TLS connection on a server
+        // with few connections, or stop() is closing it: read the next
+        // head with the idle timeout covering the wait.
         read_next(idle);
         return;
     }

@@ -14,12 +14,25 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 #include <unistd.h>
+#include <utility>
 
 namespace nnghttp::detail::tls {
 
 namespace {
 constexpr std::size_t max_pending_out = 64 * 1024;
 constexpr std::uintptr_t tag_file = 2; // a send_file aio (prov_tag)
+
+// Plaintext gathered into one record, a file's bytes on their way into
+// SSL_write, ciphertext on its way out: all used and done with inside one
+// call under the stream's lock, so one buffer per thread serves every
+// stream.
+char* scratch() {
+    thread_local std::unique_ptr<char[]> buf;
+    if (!buf) {
+        buf.reset(new char[16 * 1024]);
+    }
+    return buf.get();
+}
 
 bool is_ip_literal(const std::string& s) {
     unsigned char buf[16];
@@ -66,13 +79,15 @@ int tls_stream::create(ref_ptr<stream> under, config& cfg, const std::string& na
 
 tls_stream::tls_stream(ref_ptr<stream> under, config& cfg, SSL* ssl)
     : under_(std::move(under)), cfg_(&cfg), ssl_(ssl), rx_(&tls_stream::rx_cb, this),
-      tx_(&tls_stream::tx_cb, this), netin_(new char[net_size]), netout_(new char[net_size]) {
+      tx_(&tls_stream::tx_cb, this), wake_(&tls_stream::wake_cb, this) {
     cfg_->add_ref();
     rx_.set_timeout(NNG_DURATION_INFINITE);
     tx_.set_timeout(NNG_DURATION_INFINITE);
+    wake_.set_timeout(NNG_DURATION_INFINITE);
 }
 
 tls_stream::~tls_stream() {
+    wake_.stop();
     rx_.stop();
     tx_.stop();
     under_->close();
@@ -110,6 +125,47 @@ void tls_stream::send_file(aio* a, const file_span& f) {
     a->prov_tag = tag_file;
     a->prov_ptr = const_cast<file_span*>(&f);
     submit(a, true);
+}
+
+bool tls_stream::wait_readable(ready_fn fn, void* arg, char* buf, std::size_t len) {
+    {
+        std::lock_guard lk(mtx_);
+        if (closed_ || err_ != 0) {
+            return false;
+        }
+        wake_fn_ = fn;
+        wake_arg_ = arg;
+        // Between requests OpenSSL's record buffers (about 17 KiB each
+        // way) go back, and stay back while the wait's SSL_read finds
+        // nothing (SSL_MODE_RELEASE_BUFFERS until the wait ends).  Not
+        // for a whole connection: that mode frees and allocates them at
+        // every flight of a handshake (about a tenth more CPU per
+        // handshake, measured), so a wait before the handshake keeps them.
+        if (hs_done_) {
+            SSL_set_mode(ssl_, SSL_MODE_RELEASE_BUFFERS);
+            (void)SSL_free_buffers(ssl_); // kept if a partial record waits
+        }
+    }
+    nng_iov iov{buf, len};
+    (void)wake_.set_iov(1, &iov);
+    recv(&wake_);
+    return true;
+}
+
+// The waiter learns of bytes (n > 0) or of the end, whatever it was (-1):
+// closed, failed, or the peer's close_notify.
+void tls_stream::wake_cb(void* arg) {
+    auto* s = static_cast<tls_stream*>(arg);
+    ready_fn fn;
+    void* fn_arg;
+    {
+        std::lock_guard lk(s->mtx_);
+        fn = std::exchange(s->wake_fn_, nullptr);
+        fn_arg = std::exchange(s->wake_arg_, nullptr);
+        SSL_clear_mode(s->ssl_, SSL_MODE_RELEASE_BUFFERS);
+    }
+    long n = s->wake_.result() == 0 ? static_cast<long>(s->wake_.count()) : -1L;
+    fn(fn_arg, n);
 }
 
 void tls_stream::submit(aio* a, bool is_send) {
@@ -234,18 +290,15 @@ void tls_stream::pump(aio_list& done) {
             std::size_t len = 0;
             if (a->prov_tag == tag_file) {
                 auto* f = static_cast<file_span*>(a->prov_ptr);
-                if (!filebuf_) {
-                    filebuf_.reset(new char[net_size]);
-                }
                 std::size_t want = f->length < net_size ? static_cast<std::size_t>(f->length) : net_size;
-                ssize_t got = ::pread(f->fd, filebuf_.get(), want, static_cast<off_t>(f->offset));
+                ssize_t got = ::pread(f->fd, scratch(), want, static_cast<off_t>(f->offset));
                 if (got <= 0) {
                     wrq_.remove(a);
                     a->set_outcome(from_errno(got < 0 ? errno : EIO), 0);
                     done.push_back(a);
                     continue;
                 }
-                p = filebuf_.get();
+                p = scratch();
                 len = static_cast<std::size_t>(got);
             } else {
                 // Several vectors (an HTTP head and its body) go out as one
@@ -260,16 +313,14 @@ void tls_stream::pump(aio_list& done) {
                     }
                 }
                 if (nonempty > 1 && len < net_size) {
-                    if (!filebuf_) {
-                        filebuf_.reset(new char[net_size]);
-                    }
+                    char* buf = scratch();
                     len = 0;
                     for (unsigned i = 0; i < a->iov_count() && len < net_size; i++) {
                         std::size_t n = std::min(a->iov()[i].iov_len, net_size - len);
-                        std::memcpy(filebuf_.get() + len, a->iov()[i].iov_buf, n);
+                        std::memcpy(buf + len, a->iov()[i].iov_buf, n);
                         len += n;
                     }
-                    p = filebuf_.get();
+                    p = buf;
                 }
             }
             if (p == nullptr) {
@@ -296,18 +347,7 @@ void tls_stream::pump(aio_list& done) {
         fail_all(err_, done);
     }
     // Ciphertext out (also the alert that reports a failure).
-    if (!tx_busy_ && BIO_ctrl_pending(wbio_) > 0) {
-        int n = BIO_read(wbio_, netout_.get(), static_cast<int>(net_size));
-        if (n > 0) {
-            out_len_ = static_cast<std::size_t>(n);
-            out_off_ = 0;
-            nng_iov iov{netout_.get(), out_len_};
-            (void)tx_.set_iov(1, &iov);
-            tx_busy_ = true;
-            add_ref();
-            under_->send(&tx_);
-        }
-    }
+    flush_out();
     if (err_ != 0) {
         if (!tx_busy_) {
             under_->close();
@@ -316,12 +356,63 @@ void tls_stream::pump(aio_list& done) {
     }
     // Ciphertext in, when the engine waits for it.
     if (want_read && !rx_busy_ && rx_err_ == 0) {
-        nng_iov iov{netin_.get(), net_size};
-        (void)rx_.set_iov(1, &iov);
-        rx_busy_ = true;
-        add_ref();
-        under_->recv(&rx_);
+        start_rx();
     }
+}
+
+// With mtx_ held and no send in flight: sends what the engine wrote.  The
+// socket usually takes it all at once; only what it does not take is kept
+// (in netout_) for an asynchronous send.
+void tls_stream::flush_out() {
+    while (!tx_busy_ && BIO_ctrl_pending(wbio_) > 0) {
+        char* buf = scratch();
+        int n = BIO_read(wbio_, buf, static_cast<int>(net_size));
+        if (n <= 0) {
+            return;
+        }
+        std::size_t len = static_cast<std::size_t>(n);
+        std::size_t sent = 0;
+        nng_iov iov{buf, len};
+        if (!under_->try_send(&iov, 1, sent)) {
+            sent = 0; // send() reports whatever stopped it
+        }
+        if (sent == len) {
+            continue;
+        }
+        if (!netout_) {
+            netout_.reset(new char[net_size]);
+        }
+        out_len_ = len - sent;
+        out_off_ = 0;
+        std::memcpy(netout_.get(), buf + sent, out_len_);
+        nng_iov rest{netout_.get(), out_len_};
+        (void)tx_.set_iov(1, &rest);
+        tx_busy_ = true;
+        add_ref();
+        under_->send(&tx_);
+    }
+    if (!tx_busy_) {
+        netout_.reset(); // all sent: an idle stream keeps no buffer
+    }
+}
+
+// With mtx_ held: a receive of ciphertext, into small_in_ or netin_ as
+// the last receive decided.
+void tls_stream::start_rx() {
+    char* buf = small_in_;
+    std::size_t cap = small_size;
+    if (rx_big_) {
+        if (!netin_) {
+            netin_.reset(new char[net_size]);
+        }
+        buf = netin_.get();
+        cap = net_size;
+    }
+    nng_iov iov{buf, cap};
+    (void)rx_.set_iov(1, &iov);
+    rx_busy_ = true;
+    add_ref();
+    under_->recv(&rx_);
 }
 
 void tls_stream::rx_cb(void* arg) {
@@ -338,7 +429,17 @@ void tls_stream::rx_cb(void* arg) {
                 s->fail_all(rv, done);
             }
         } else {
-            BIO_write(s->rbio_, s->netin_.get(), static_cast<int>(s->rx_.count()));
+            std::size_t n = s->rx_.count();
+            BIO_write(s->rbio_, s->rx_big_ ? s->netin_.get() : s->small_in_, static_cast<int>(n));
+            // A full small buffer: more is coming, take it 16 KiB at a
+            // time.  A receive that would have fitted the small one: the
+            // burst is over, give the big one back.
+            if (!s->rx_big_ && n == small_size) {
+                s->rx_big_ = true;
+            } else if (s->rx_big_ && n <= small_size) {
+                s->rx_big_ = false;
+                s->netin_.reset();
+            }
         }
         s->pump(done);
     }

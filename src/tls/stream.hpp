@@ -8,7 +8,9 @@
 //
 // The handshake runs on the first operation (or at once with start()).
 // Backpressure: SSL_write is not called while more than 64 KiB of
-// ciphertext waits to be sent.  Errors: a handshake the peer fails to
+// ciphertext waits to be sent.  A stream parked between requests
+// (wait_readable) gives OpenSSL's record buffers back, and holds only a
+// small receive buffer of its own (see the members).  Errors: a handshake the peer fails to
 // authenticate gives NNG_EPEERAUTH, any other TLS failure NNG_ECRYPTO; both
 // close the stream.  A close_notify from the peer reads as NNG_ECONNSHUT.
 #pragma once
@@ -42,6 +44,9 @@ class tls_stream final : public stream {
     int get(std::string_view name, const opt_out& out) override;
     int set(std::string_view name, const opt_in& in) override;
     void send_file(aio* a, const file_span& f) override;
+    // A receive of up to len plaintext bytes into buf through an aio of
+    // our own; what the engine has decrypted already completes it at once.
+    bool wait_readable(ready_fn fn, void* arg, char* buf, std::size_t len) override;
 
   private:
     tls_stream(ref_ptr<stream> under, config& cfg, SSL* ssl);
@@ -54,6 +59,7 @@ class tls_stream final : public stream {
     int ssl_error(int ret);
     static void rx_cb(void* arg);
     static void tx_cb(void* arg);
+    static void wake_cb(void* arg);
     static void cancel(aio* a, void* arg, int err);
 
     std::mutex mtx_;
@@ -68,11 +74,26 @@ class tls_stream final : public stream {
     aio_queue rdq_, wrq_;
     // underlying I/O
     aio rx_, tx_;
+    aio wake_; // wait_readable's receive
+    ready_fn wake_fn_ = nullptr;
+    void* wake_arg_ = nullptr;
     bool rx_busy_ = false, tx_busy_ = false;
     int rx_err_ = 0; // the underlying stream's receive side ended with this
+    // Buffers: an idle connection holds only small_in_.  Ciphertext is
+    // received into small_in_ until a receive fills it, then into netin_
+    // (16 KiB, allocated then) until a receive fits small_in_ again, when
+    // netin_ is freed.  Ciphertext out goes through a per-thread scratch
+    // buffer and, when the socket takes it all at once (the usual case),
+    // needs nothing else; the rest waits in netout_, which is freed when
+    // everything has been sent.
+    void start_rx();
+    void flush_out();
     static constexpr std::size_t net_size = 16 * 1024;
-    std::unique_ptr<char[]> netin_, netout_, filebuf_;
+    static constexpr std::size_t small_size = 2048;
+    std::unique_ptr<char[]> netin_, netout_;
+    bool rx_big_ = false; // this receive goes into netin_
     std::size_t out_len_ = 0, out_off_ = 0;
+    char small_in_[small_size];
 };
 
 } // namespace nnghttp::detail::tls

@@ -19,6 +19,7 @@
 #include <string>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <vector>
 
 namespace {
 
@@ -283,3 +284,171 @@ TEST_F(TlsStream, PlainHttpOrGarbageOnTheTlsPortIsClosed) {
 }
 
 } // namespace
+
+namespace {
+
+// Answers with the request's body.
+void tls_echo_cb(nng_aio* aio) {
+    auto* req = static_cast<nng_http_req*>(nng_aio_get_input(aio, 0));
+    void* data = nullptr;
+    size_t len = 0;
+    nng_http_req_get_data(req, &data, &len);
+    nng_http_res* res = nullptr;
+    nng_http_res_alloc(&res);
+    nng_http_res_copy_data(res, data, len);
+    nng_aio_set_output(aio, 0, res);
+    nng_aio_finish(aio, 0);
+}
+
+std::string pattern(std::size_t n, unsigned seed) {
+    std::string s(n, '\0');
+    unsigned x = seed;
+    for (auto& c : s) {
+        x = x * 1103515245u + 12345u;
+        c = static_cast<char>(x >> 16);
+    }
+    return s;
+}
+
+void write_file(const std::string& path, const std::string& data) {
+    FILE* f = std::fopen(path.c_str(), "wb");
+    ASSERT_NE(f, nullptr);
+    ASSERT_EQ(std::fwrite(data.data(), 1, data.size(), f), data.size());
+    std::fclose(f);
+}
+
+std::string read_file(const std::string& path) {
+    std::string out;
+    FILE* f = std::fopen(path.c_str(), "rb");
+    if (f == nullptr) {
+        return out;
+    }
+    char buf[65536];
+    std::size_t n;
+    while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) {
+        out.append(buf, n);
+    }
+    std::fclose(f);
+    return out;
+}
+
+} // namespace
+
+// A TLS stream keeps its big buffers only while traffic needs them: a file
+// streamed out (records the socket cannot take at once), a large upload
+// (receives that fill the small buffer), then small exchanges again on the
+// same connection.  curl checks every byte.
+TEST_F(TlsStream, FilesAndUploadsOverHttpsThenSmallRequestsOnTheSameConnection) {
+    const std::string big = pattern(1536 * 1024 + 77, 7);
+    const std::string upload = pattern(600 * 1024 + 5, 11);
+    const std::string big_path = material::get().path("big.bin");
+    const std::string up_path = material::get().path("upload.bin");
+    write_file(big_path, big);
+    write_file(up_path, upload);
+
+    nng_url* u = nullptr;
+    ASSERT_EQ(nng_url_parse(&u, "https://127.0.0.1:0"), 0);
+    nng_http_server* srv = nullptr;
+    ASSERT_EQ(nng_http_server_hold(&srv, u), 0);
+    nng_url_free(u);
+    nng_tls_config* cfg = server_cfg();
+    ASSERT_EQ(nng_http_server_set_tls(srv, cfg), 0);
+    nng_tls_config_free(cfg);
+    nng_http_handler* h = nullptr;
+    ASSERT_EQ(nng_http_handler_alloc_file(&h, "/big", big_path.c_str()), 0);
+    ASSERT_EQ(nng_http_server_add_handler(srv, h), 0);
+    ASSERT_EQ(nng_http_handler_alloc(&h, "/echo", tls_echo_cb), 0);
+    ASSERT_EQ(nng_http_handler_set_method(h, "POST"), 0);
+    ASSERT_EQ(nng_http_handler_collect_body(h, true, 4u << 20), 0);
+    ASSERT_EQ(nng_http_server_add_handler(srv, h), 0);
+    ASSERT_EQ(nng_http_handler_alloc_static(&h, "/static", "Hello, world!", 13, "text/plain"), 0);
+    ASSERT_EQ(nng_http_server_add_handler(srv, h), 0);
+    ASSERT_EQ(nng_http_server_start(srv), 0);
+    nng_sockaddr sa{};
+    ASSERT_EQ(nng_http_server_get_addr(srv, &sa), 0);
+    const std::string base = "https://localhost:" + std::to_string(ntohs(sa.s_in.sa_port));
+    const std::string ca = material::get().path("ca.crt");
+    const std::string out1 = material::get().path("out1.bin");
+    const std::string out2 = material::get().path("out2.bin");
+    const std::string out3 = material::get().path("out3.bin");
+    const std::string out4 = material::get().path("out4.bin");
+    // One connection (curl reuses it across --next): the file, a small
+    // request, the upload, a small request again.
+    std::string opts = " -s --max-time 30 --cacert '" + ca + "' ";
+    std::string cmd = "curl" + opts + "-o '" + out1 + "' " + base + "/big --next" + opts + "-o '" +
+                      out2 + "' " + base + "/static --next" + opts + "--data-binary @'" + up_path +
+                      "' -o '" + out3 + "' " + base + "/echo --next" + opts + "-o '" + out4 +
+                      "' -w '%{num_connects}' " + base + "/static";
+    std::string connects = run(cmd);
+    EXPECT_EQ(connects, "0") << "the last request reused the connection";
+    std::string got = read_file(out1);
+    EXPECT_EQ(got.size(), big.size());
+    EXPECT_TRUE(got == big) << "the file arrives whole";
+    EXPECT_EQ(read_file(out2), "Hello, world!");
+    got = read_file(out3);
+    EXPECT_EQ(got.size(), upload.size());
+    EXPECT_TRUE(got == upload) << "the upload comes back whole";
+    EXPECT_EQ(read_file(out4), "Hello, world!");
+    nng_http_server_release(srv);
+}
+
+// Past tls_park_above (256) connections a TLS connection parks between
+// requests: its session and OpenSSL's record buffers go back, and the
+// next request wakes it.  Every one of 300 connections keeps working
+// through that, twice over.
+TEST_F(TlsStream, ManyIdleHttpsConnectionsParkAndWakeUp) {
+    https_server srv;
+    nng_url* u = nullptr;
+    ASSERT_EQ(nng_url_parse(&u, srv.url("localhost").c_str()), 0);
+    nng_http_client* cli = nullptr;
+    ASSERT_EQ(nng_http_client_alloc(&cli, u), 0);
+    nng_tls_config* cfg = client_cfg("ca.crt", nullptr, NNG_TLS_AUTH_MODE_REQUIRED);
+    ASSERT_EQ(nng_http_client_set_tls(cli, cfg), 0);
+    nng_tls_config_free(cfg);
+    nng_aio* aio = nullptr;
+    ASSERT_EQ(nng_aio_alloc(&aio, nullptr, nullptr), 0);
+    nng_aio_set_timeout(aio, 10000);
+    nng_http_req* req = nullptr;
+    ASSERT_EQ(nng_http_req_alloc(&req, u), 0);
+
+    auto get_on = [&](nng_http_conn* c) {
+        nng_http_res* res = nullptr;
+        nng_http_res_alloc(&res);
+        nng_http_conn_transact(c, req, res, aio);
+        nng_aio_wait(aio);
+        int rv = nng_aio_result(aio);
+        void* d = nullptr;
+        size_t n = 0;
+        nng_http_res_get_data(res, &d, &n);
+        std::string body(static_cast<char*>(d), n);
+        int status = nng_http_res_get_status(res);
+        nng_http_res_free(res);
+        return rv == 0 && status == 200 && body == "Hello, world!";
+    };
+
+    std::vector<nng_http_conn*> conns;
+    int ok = 0;
+    for (int i = 0; i < 300; i++) {
+        nng_http_client_connect(cli, aio);
+        nng_aio_wait(aio);
+        ASSERT_EQ(nng_aio_result(aio), 0) << "connection " << i;
+        auto* c = static_cast<nng_http_conn*>(nng_aio_get_output(aio, 0));
+        conns.push_back(c);
+        ok += get_on(c) ? 1 : 0;
+    }
+    EXPECT_EQ(ok, 300) << "first request on each connection";
+    for (int round = 0; round < 2; round++) {
+        ok = 0;
+        for (nng_http_conn* c : conns) {
+            ok += get_on(c) ? 1 : 0;
+        }
+        EXPECT_EQ(ok, 300) << "round " << round << " on idle connections";
+    }
+    for (nng_http_conn* c : conns) {
+        nng_http_conn_close(c);
+    }
+    nng_http_req_free(req);
+    nng_aio_free(aio);
+    nng_http_client_free(cli);
+    nng_url_free(u);
+}
