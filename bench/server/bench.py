@@ -6,6 +6,8 @@ Subcommands:
   cputicks PID              utime+stime (clock ticks) of PID and its children
   check PORT ONE_BIN        sanity answers of /static, /file and /echo
   idle PID PORT COUNT       resident memory per idle keep-alive connection
+  idletls PID PORT COUNT TLS_VERSION
+                            the same over https (run_tls.sh)
   report TSV IDLE_TSV MD    median table on stdout and as markdown in MD
   tlsreport TSV MD TLS_VERSION TITLE...
                             run_tls.sh's median table, on stdout and in MD
@@ -15,6 +17,7 @@ import os
 import resource
 import selectors
 import socket
+import ssl
 import statistics
 import sys
 import time
@@ -213,6 +216,60 @@ def idle(pid, port, count, in_flight=100, limit_s=25.0):
 
     per_conn = (after - before) / done if done else float("nan")
     print(f"IDLERESULT conns={done} failed={failed} closed_by_server={closed} "
+          f"before_kib={before} after_kib={after} kib_per_conn={per_conn:.2f} "
+          f"open_s={elapsed:.2f}")
+    return 0
+
+
+def idle_tls(pid, port, count, tls_version):
+    """idle() over https: count connections, one after the other, each a full
+    handshake and one GET /static, then left open; prints the server's VmRSS
+    growth per connection (what a parked TLS connection costs)."""
+    nofile = raise_nofile(count + 64)
+    if nofile < count + 64:
+        print(f"IDLETLSERROR RLIMIT_NOFILE is {nofile}, need {count + 64}")
+        return 1
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    v = ssl.TLSVersion.TLSv1_3 if tls_version == "1.3" else ssl.TLSVersion.TLSv1_2
+    ctx.minimum_version = ctx.maximum_version = v
+
+    def one():
+        s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=10))
+        s.sendall(REQUEST)
+        buf = b""
+        while not response_done(buf):
+            chunk = s.recv(4096)
+            if not chunk:
+                raise ConnectionError("closed before the answer")
+            buf += chunk
+        return s
+
+    for _ in range(8):  # warm-up: the first connections allocate for all
+        one().close()
+    time.sleep(0.5)
+    before = rss_kib(pid)
+    socks, failed = [], 0
+    started = time.monotonic()
+    for _ in range(count):
+        try:
+            socks.append(one())
+        except (OSError, ConnectionError):
+            failed += 1
+    elapsed = time.monotonic() - started
+    time.sleep(1.0)
+    after = rss_kib(pid)
+    sel = selectors.DefaultSelector()
+    for s in socks:
+        sel.register(s, selectors.EVENT_READ)
+    closed = sum(1 for _ in sel.select(timeout=0))
+    sel.close()
+    for s in socks:
+        s.close()
+    done = len(socks)
+    per_conn = (after - before) / done if done else float("nan")
+    print(f"IDLETLSRESULT conns={done} failed={failed} closed_by_server={closed} "
           f"before_kib={before} after_kib={after} kib_per_conn={per_conn:.2f} "
           f"open_s={elapsed:.2f}")
     return 0
@@ -444,6 +501,8 @@ def main(argv):
         return check(int(argv[2]), argv[3])
     if cmd == "idle":
         return idle(int(argv[2]), int(argv[3]), int(argv[4]))
+    if cmd == "idletls":
+        return idle_tls(int(argv[2]), int(argv[3]), int(argv[4]), argv[5])
     if cmd == "report":
         return report(argv[2], argv[3], argv[4], argv[5:])
     if cmd == "tlsreport":

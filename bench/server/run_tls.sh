@@ -9,11 +9,15 @@
 #               connection, then requests)
 #   handshakes: bench/server/hs_client.c, one full handshake (never a
 #               resumption) per request, HS_CONNS in flight
-# Prints a table of medians and ratios and writes it as markdown.  See
+# Then, each server restarted, resident memory per idle https keep-alive
+# connection (IDLE_TLS_CONNS of them, each after a handshake and one
+# request).  Prints a table of medians and ratios and writes it as
+# markdown.  See
 # README.md.  Also run by `TLS=1 bench/server/run.sh` after the plain part.
 #
 # Knobs (environment): ROUNDS (3), DURATION (10, seconds per run),
 # TLS_CONNS (64, wrk connections), HS_CONNS (64, handshakes in flight),
+# IDLE_TLS_CONNS (1000; 0 skips the idle test),
 # TLS_VERSION (1.2 or 1.3, see below), SERVERS ("ours nng nginx"),
 # SRC_DIR (the checkout to build, default this one),
 # BUILD_DIR ($SRC_DIR/build/bench-server), TLS_RESULTS
@@ -36,6 +40,7 @@ ROUNDS=${ROUNDS:-3}
 DURATION=${DURATION:-10}
 TLS_CONNS=${TLS_CONNS:-64}
 HS_CONNS=${HS_CONNS:-64}
+IDLE_TLS_CONNS=${IDLE_TLS_CONNS:-1000}
 TLS_VERSION=${TLS_VERSION:-1.2}
 SERVERS=${SERVERS:-"ours nng nginx"}
 py=(python3 "$here/bench.py")
@@ -392,6 +397,24 @@ for ((round = 1; round <= ROUNDS; round++)); do
     done
 done
 
+# --- idle https connections: each server restarted, so that none reuses what
+# the load left allocated -------------------------------------------------------------------
+idle_rows=()
+if ((IDLE_TLS_CONNS > 0)); then
+    for name in "${active[@]}"; do
+        stop_pid "${PID[$name]}"
+        unset "PID[$name]"
+        start_server "$name"
+        res=$("${py[@]}" idletls "${PID[$name]}" "${PORT[$name]}" "$IDLE_TLS_CONNS" "$TLS_VERSION" |
+            sed -n 's/^IDLETLSRESULT //p')
+        log "idle https, $name: ${res:-no result}"
+        kib=$(sed -n 's/.*kib_per_conn=\([^ ]*\).*/\1/p' <<<"$res")
+        conns=$(sed -n 's/.*conns=\([0-9]*\) .*/\1/p' <<<"$res")
+        closed=$(sed -n 's/.*closed_by_server=\([0-9]*\).*/\1/p' <<<"$res")
+        idle_rows+=("$name ${kib:-n/a} ${conns:-0} ${closed:-0}")
+    done
+fi
+
 # --- report ---------------------------------------------------------------------------------
 commit=$(git -C "$SRC_DIR" describe --always --dirty 2>/dev/null || echo unknown)
 title=(
@@ -419,3 +442,23 @@ cp "$tsv" "${TLS_RESULTS%.md}.runs.tsv"
 echo
 "${py[@]}" tlsreport "$tsv" "$TLS_RESULTS" "$TLS_VERSION" "${title[@]}"
 log "markdown: $TLS_RESULTS; raw runs: ${TLS_RESULTS%.md}.runs.tsv"
+if ((${#idle_rows[@]})); then
+    {
+        echo
+        echo "| idle https keep-alive | conns | KiB/conn | closed by server |"
+        echo "|---|--:|--:|--:|"
+        ours_kib=""
+        for row in "${idle_rows[@]}"; do
+            read -r name kib conns closed <<<"$row"
+            [[ $name == ours ]] && ours_kib=$kib
+            echo "| $name | $conns | $kib | $closed |"
+        done
+        for row in "${idle_rows[@]}"; do
+            read -r name kib _ _ <<<"$row"
+            [[ $name == ours || -z $ours_kib || $kib == n/a ]] && continue
+            echo "| ours/$name | | $(awk -v a="$ours_kib" -v b="$kib" 'BEGIN { if (b > 0) printf "%.2fx", a / b; else print "n/a" }') | |"
+        done
+        echo
+        echo "Resident memory (VmRSS of the server's processes) grown per connection while $IDLE_TLS_CONNS https connections stay open, each after a full handshake and one GET /static; each server restarted first."
+    } | tee -a "$TLS_RESULTS"
+fi
