@@ -7,6 +7,7 @@
 // Content-Length.
 #pragma once
 
+#include <nng/nng.h>
 #include <nng/supplemental/http/http.h>
 #include <nnghttp/config.hpp>
 
@@ -25,7 +26,50 @@ class url;
 
 using header_field = std::pair<std::string_view, std::string_view>;
 
-class NNGHTTP_API request {
+// What requests and responses share: the version, headers, body, and
+// ownership of the C handle.  D is request or response, H its C handle;
+// the two are instantiated in the library, nowhere else.
+template <class D, class H>
+class NNGHTTP_API message_base {
+  public:
+    std::string_view version() const noexcept;
+    D& set_version(std::string_view v);
+
+    std::optional<std::string_view> header(std::string_view name) const noexcept;
+    D& set_header(std::string_view name, std::string_view value);
+    D& add_header(std::string_view name, std::string_view value);
+    bool del_header(std::string_view name) noexcept;
+    std::vector<header_field> headers() const;
+
+    std::span<const std::byte> body() const noexcept;
+    std::string_view body_text() const noexcept;
+    D& set_body(std::string_view data);
+    D& set_body(std::span<const std::byte> data);
+    D& borrow_body(std::span<const std::byte> data) noexcept;
+
+    H* native() const noexcept { return h_; }
+    // Whether this object frees the C handle (false for a borrowed one).
+    bool owned() const noexcept { return owned_; }
+    // Gives up ownership: the caller frees the handle (nng_http_req_free,
+    // nng_http_res_free).
+    H* release() noexcept;
+
+  protected:
+    message_base(H* h, bool owned) noexcept : h_(h), owned_(owned) {}
+    ~message_base();
+    message_base(message_base&& o) noexcept;
+    message_base& operator=(message_base&& o) noexcept;
+
+    H* h_ = nullptr;
+    bool owned_ = true;
+};
+
+class request;
+class response;
+extern template class NNGHTTP_API message_base<request, nng_http_req>;
+extern template class NNGHTTP_API message_base<response, nng_http_res>;
+
+class NNGHTTP_API request : public message_base<request, nng_http_req> {
   public:
     // GET, no URI yet, HTTP/1.1.
     request();
@@ -34,41 +78,14 @@ class NNGHTTP_API request {
     request(std::string_view method, const url& u);
     request(adopt_t, nng_http_req* r) noexcept;
     request(borrow_t, nng_http_req* r) noexcept;
-    ~request();
-    request(request&& o) noexcept;
-    request& operator=(request&& o) noexcept;
 
     std::string_view method() const noexcept;
     request& set_method(std::string_view m);
     std::string_view uri() const noexcept;
     request& set_uri(std::string_view u);
-    std::string_view version() const noexcept;
-    request& set_version(std::string_view v);
-
-    std::optional<std::string_view> header(std::string_view name) const noexcept;
-    request& set_header(std::string_view name, std::string_view value);
-    request& add_header(std::string_view name, std::string_view value);
-    bool del_header(std::string_view name) noexcept;
-    std::vector<header_field> headers() const;
-
-    std::span<const std::byte> body() const noexcept;
-    std::string_view body_text() const noexcept;
-    request& set_body(std::string_view data);
-    request& set_body(std::span<const std::byte> data);
-    request& borrow_body(std::span<const std::byte> data) noexcept;
-
-    nng_http_req* native() const noexcept { return r_; }
-    // Whether this object frees the C handle (false for a borrowed one).
-    bool owned() const noexcept { return owned_; }
-    // Gives up ownership: the caller frees it with nng_http_req_free.
-    nng_http_req* release() noexcept;
-
-  private:
-    nng_http_req* r_ = nullptr;
-    bool owned_ = true;
 };
 
-class NNGHTTP_API response {
+class NNGHTTP_API response : public message_base<response, nng_http_res> {
   public:
     // 200 OK, HTTP/1.1, no body.
     response();
@@ -76,9 +93,6 @@ class NNGHTTP_API response {
     response(std::uint16_t status, std::string_view body, std::string_view content_type = "text/plain");
     response(adopt_t, nng_http_res* r) noexcept;
     response(borrow_t, nng_http_res* r) noexcept;
-    ~response();
-    response(response&& o) noexcept;
-    response& operator=(response&& o) noexcept;
 
     // The error page a server sends for status, with details (escaped) in it.
     static response error_page(std::uint16_t status, std::string_view details = {});
@@ -88,29 +102,6 @@ class NNGHTTP_API response {
     // The reason set, else the standard phrase for the status.
     std::string_view reason() const noexcept;
     response& set_reason(std::string_view r);
-    std::string_view version() const noexcept;
-    response& set_version(std::string_view v);
-
-    std::optional<std::string_view> header(std::string_view name) const noexcept;
-    response& set_header(std::string_view name, std::string_view value);
-    response& add_header(std::string_view name, std::string_view value);
-    bool del_header(std::string_view name) noexcept;
-    std::vector<header_field> headers() const;
-
-    std::span<const std::byte> body() const noexcept;
-    std::string_view body_text() const noexcept;
-    response& set_body(std::string_view data);
-    response& set_body(std::span<const std::byte> data);
-    response& borrow_body(std::span<const std::byte> data) noexcept;
-
-    nng_http_res* native() const noexcept { return r_; }
-    // Whether this object frees the C handle (false for a borrowed one).
-    bool owned() const noexcept { return owned_; }
-    nng_http_res* release() noexcept;
-
-  private:
-    nng_http_res* r_ = nullptr;
-    bool owned_ = true;
 };
 
 } // namespace nnghttp

@@ -63,12 +63,102 @@ void check_field(std::string_view name, std::string_view value) {
 
 } // namespace
 
+// ---- what both share ----
+
+template <class D, class H>
+message_base<D, H>::~message_base() {
+    if (owned_) {
+        delete core(h_);
+    }
+}
+
+template <class D, class H>
+message_base<D, H>::message_base(message_base&& o) noexcept
+    : h_(std::exchange(o.h_, nullptr)), owned_(o.owned_) {}
+
+template <class D, class H>
+message_base<D, H>& message_base<D, H>::operator=(message_base&& o) noexcept {
+    if (this != &o) {
+        if (owned_) {
+            delete core(h_);
+        }
+        h_ = std::exchange(o.h_, nullptr);
+        owned_ = o.owned_;
+    }
+    return *this;
+}
+
+template <class D, class H>
+std::string_view message_base<D, H>::version() const noexcept {
+    return core(h_)->version();
+}
+template <class D, class H>
+D& message_base<D, H>::set_version(std::string_view v) {
+    core(h_)->set_version(v);
+    return static_cast<D&>(*this);
+}
+template <class D, class H>
+std::optional<std::string_view> message_base<D, H>::header(std::string_view name) const noexcept {
+    return find(*core(h_), name);
+}
+template <class D, class H>
+D& message_base<D, H>::set_header(std::string_view name, std::string_view value) {
+    check_field(name, value);
+    core(h_)->headers().set(name, value);
+    return static_cast<D&>(*this);
+}
+template <class D, class H>
+D& message_base<D, H>::add_header(std::string_view name, std::string_view value) {
+    check_field(name, value);
+    core(h_)->headers().add(name, value);
+    return static_cast<D&>(*this);
+}
+template <class D, class H>
+bool message_base<D, H>::del_header(std::string_view name) noexcept {
+    return core(h_)->headers().remove(name);
+}
+template <class D, class H>
+std::vector<header_field> message_base<D, H>::headers() const {
+    return fields(*core(h_));
+}
+template <class D, class H>
+std::span<const std::byte> message_base<D, H>::body() const noexcept {
+    return body_of(*core(h_));
+}
+template <class D, class H>
+std::string_view message_base<D, H>::body_text() const noexcept {
+    return text_of(*core(h_));
+}
+template <class D, class H>
+D& message_base<D, H>::set_body(std::string_view data) {
+    core(h_)->copy_data(data.data(), data.size());
+    return static_cast<D&>(*this);
+}
+template <class D, class H>
+D& message_base<D, H>::set_body(std::span<const std::byte> data) {
+    core(h_)->copy_data(data.data(), data.size());
+    return static_cast<D&>(*this);
+}
+template <class D, class H>
+D& message_base<D, H>::borrow_body(std::span<const std::byte> data) noexcept {
+    core(h_)->set_data(data.data(), data.size());
+    return static_cast<D&>(*this);
+}
+template <class D, class H>
+H* message_base<D, H>::release() noexcept {
+    owned_ = true;
+    return std::exchange(h_, nullptr);
+}
+
+template class message_base<request, nng_http_req>;
+template class message_base<response, nng_http_res>;
+
 // ---- request ----
 
-request::request() : r_(reinterpret_cast<nng_http_req*>(new detail::http::request())) {}
+request::request() : message_base(reinterpret_cast<nng_http_req*>(new detail::http::request()), true) {}
 
 request::request(const url& u) : request() {
-    auto* r = core(r_);
+    auto* r = core(h_);
     r->set_uri(u.requri().empty() ? std::string_view("/") : std::string_view(u.requri()));
     // Host: the port only when it is not the scheme's default (as NNG).
     if (u.port() == detail::default_port(u.scheme()) || u.port().empty()) {
@@ -84,80 +174,23 @@ request::request(const url& u) : request() {
 
 request::request(std::string_view method, const url& u) : request(u) { set_method(method); }
 
-request::request(adopt_t, nng_http_req* r) noexcept : r_(r), owned_(true) {}
-request::request(borrow_t, nng_http_req* r) noexcept : r_(r), owned_(false) {}
+request::request(adopt_t, nng_http_req* r) noexcept : message_base(r, true) {}
+request::request(borrow_t, nng_http_req* r) noexcept : message_base(r, false) {}
 
-request::~request() {
-    if (owned_) {
-        delete core(r_);
-    }
-}
-
-request::request(request&& o) noexcept : r_(std::exchange(o.r_, nullptr)), owned_(o.owned_) {}
-
-request& request::operator=(request&& o) noexcept {
-    if (this != &o) {
-        if (owned_) {
-            delete core(r_);
-        }
-        r_ = std::exchange(o.r_, nullptr);
-        owned_ = o.owned_;
-    }
-    return *this;
-}
-
-std::string_view request::method() const noexcept { return core(r_)->method(); }
+std::string_view request::method() const noexcept { return core(h_)->method(); }
 request& request::set_method(std::string_view m) {
-    core(r_)->set_method(m);
+    core(h_)->set_method(m);
     return *this;
 }
-std::string_view request::uri() const noexcept { return core(r_)->uri(); }
+std::string_view request::uri() const noexcept { return core(h_)->uri(); }
 request& request::set_uri(std::string_view u) {
-    core(r_)->set_uri(u);
+    core(h_)->set_uri(u);
     return *this;
-}
-std::string_view request::version() const noexcept { return core(r_)->version(); }
-request& request::set_version(std::string_view v) {
-    core(r_)->set_version(v);
-    return *this;
-}
-std::optional<std::string_view> request::header(std::string_view name) const noexcept {
-    return find(*core(r_), name);
-}
-request& request::set_header(std::string_view name, std::string_view value) {
-    check_field(name, value);
-    core(r_)->headers().set(name, value);
-    return *this;
-}
-request& request::add_header(std::string_view name, std::string_view value) {
-    check_field(name, value);
-    core(r_)->headers().add(name, value);
-    return *this;
-}
-bool request::del_header(std::string_view name) noexcept { return core(r_)->headers().remove(name); }
-std::vector<header_field> request::headers() const { return fields(*core(r_)); }
-std::span<const std::byte> request::body() const noexcept { return body_of(*core(r_)); }
-std::string_view request::body_text() const noexcept { return text_of(*core(r_)); }
-request& request::set_body(std::string_view data) {
-    core(r_)->copy_data(data.data(), data.size());
-    return *this;
-}
-request& request::set_body(std::span<const std::byte> data) {
-    core(r_)->copy_data(data.data(), data.size());
-    return *this;
-}
-request& request::borrow_body(std::span<const std::byte> data) noexcept {
-    core(r_)->set_data(data.data(), data.size());
-    return *this;
-}
-nng_http_req* request::release() noexcept {
-    owned_ = true;
-    return std::exchange(r_, nullptr);
 }
 
 // ---- response ----
 
-response::response() : r_(reinterpret_cast<nng_http_res*>(new detail::http::response())) {}
+response::response() : message_base(reinterpret_cast<nng_http_res*>(new detail::http::response()), true) {}
 
 response::response(std::uint16_t status) : response() { set_status(status); }
 
@@ -167,81 +200,24 @@ response::response(std::uint16_t status, std::string_view body, std::string_view
     set_body(body);
 }
 
-response::response(adopt_t, nng_http_res* r) noexcept : r_(r), owned_(true) {}
-response::response(borrow_t, nng_http_res* r) noexcept : r_(r), owned_(false) {}
-
-response::~response() {
-    if (owned_) {
-        delete core(r_);
-    }
-}
-
-response::response(response&& o) noexcept : r_(std::exchange(o.r_, nullptr)), owned_(o.owned_) {}
-
-response& response::operator=(response&& o) noexcept {
-    if (this != &o) {
-        if (owned_) {
-            delete core(r_);
-        }
-        r_ = std::exchange(o.r_, nullptr);
-        owned_ = o.owned_;
-    }
-    return *this;
-}
+response::response(adopt_t, nng_http_res* r) noexcept : message_base(r, true) {}
+response::response(borrow_t, nng_http_res* r) noexcept : message_base(r, false) {}
 
 response response::error_page(std::uint16_t status, std::string_view details) {
     response r;
-    detail::http::make_error(*core(r.r_), status, details);
+    detail::http::make_error(*core(r.h_), status, details);
     return r;
 }
 
-std::uint16_t response::status() const noexcept { return core(r_)->status(); }
+std::uint16_t response::status() const noexcept { return core(h_)->status(); }
 response& response::set_status(std::uint16_t s) noexcept {
-    core(r_)->set_status(s);
+    core(h_)->set_status(s);
     return *this;
 }
-std::string_view response::reason() const noexcept { return core(r_)->reason(); }
+std::string_view response::reason() const noexcept { return core(h_)->reason(); }
 response& response::set_reason(std::string_view r) {
-    core(r_)->set_reason(r);
+    core(h_)->set_reason(r);
     return *this;
-}
-std::string_view response::version() const noexcept { return core(r_)->version(); }
-response& response::set_version(std::string_view v) {
-    core(r_)->set_version(v);
-    return *this;
-}
-std::optional<std::string_view> response::header(std::string_view name) const noexcept {
-    return find(*core(r_), name);
-}
-response& response::set_header(std::string_view name, std::string_view value) {
-    check_field(name, value);
-    core(r_)->headers().set(name, value);
-    return *this;
-}
-response& response::add_header(std::string_view name, std::string_view value) {
-    check_field(name, value);
-    core(r_)->headers().add(name, value);
-    return *this;
-}
-bool response::del_header(std::string_view name) noexcept { return core(r_)->headers().remove(name); }
-std::vector<header_field> response::headers() const { return fields(*core(r_)); }
-std::span<const std::byte> response::body() const noexcept { return body_of(*core(r_)); }
-std::string_view response::body_text() const noexcept { return text_of(*core(r_)); }
-response& response::set_body(std::string_view data) {
-    core(r_)->copy_data(data.data(), data.size());
-    return *this;
-}
-response& response::set_body(std::span<const std::byte> data) {
-    core(r_)->copy_data(data.data(), data.size());
-    return *this;
-}
-response& response::borrow_body(std::span<const std::byte> data) noexcept {
-    core(r_)->set_data(data.data(), data.size());
-    return *this;
-}
-nng_http_res* response::release() noexcept {
-    owned_ = true;
-    return std::exchange(r_, nullptr);
 }
 
 } // namespace nnghttp
