@@ -128,17 +128,35 @@ def raise_nofile(need):
     return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
 
 
+def get_static(s):
+    """One GET /static on the connected (plain or TLS) socket s, read whole."""
+    s.sendall(REQUEST)
+    buf = b""
+    while not response_done(buf):
+        chunk = s.recv(4096)
+        if not chunk:
+            raise ConnectionError("the server closed the connection before its answer")
+        buf += chunk
+
+
+def closed_by_server(socks):
+    """How many of the open sockets socks the server has closed (readable:
+    end of stream) by now; closes them all."""
+    sel = selectors.DefaultSelector()
+    for s in socks:
+        sel.register(s, selectors.EVENT_READ)
+    closed = sum(1 for _ in sel.select(timeout=0))
+    sel.close()
+    for s in socks:
+        s.close()
+    return closed
+
+
 def warm_up(port, conns=4, requests=100):
     for _ in range(conns):
         s = socket.create_connection(("127.0.0.1", port), timeout=10)
         for _ in range(requests):
-            s.sendall(REQUEST)
-            buf = b""
-            while not response_done(buf):
-                chunk = s.recv(4096)
-                if not chunk:
-                    raise ConnectionError("server closed a warm-up connection")
-                buf += chunk
+            get_static(s)
         s.close()
 
 
@@ -204,13 +222,8 @@ def idle(pid, port, count, in_flight=100, limit_s=25.0):
     time.sleep(1.0)
     after = rss_kib(pid)
 
-    # How many of the idle connections did the server close meanwhile?
-    for s in idle_socks:
-        sel.register(s, selectors.EVENT_READ)
-    closed = sum(1 for _ in sel.select(timeout=0))
     sel.close()
-    for s in idle_socks:
-        s.close()
+    closed = closed_by_server(idle_socks)
     for s in bufs:
         s.close()
 
@@ -237,13 +250,7 @@ def idle_tls(pid, port, count, tls_version):
 
     def one():
         s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=10))
-        s.sendall(REQUEST)
-        buf = b""
-        while not response_done(buf):
-            chunk = s.recv(4096)
-            if not chunk:
-                raise ConnectionError("closed before the answer")
-            buf += chunk
+        get_static(s)
         return s
 
     for _ in range(8):  # warm-up: the first connections allocate for all
@@ -260,13 +267,7 @@ def idle_tls(pid, port, count, tls_version):
     elapsed = time.monotonic() - started
     time.sleep(1.0)
     after = rss_kib(pid)
-    sel = selectors.DefaultSelector()
-    for s in socks:
-        sel.register(s, selectors.EVENT_READ)
-    closed = sum(1 for _ in sel.select(timeout=0))
-    sel.close()
-    for s in socks:
-        s.close()
+    closed = closed_by_server(socks)
     done = len(socks)
     per_conn = (after - before) / done if done else float("nan")
     print(f"IDLETLSRESULT conns={done} failed={failed} closed_by_server={closed} "

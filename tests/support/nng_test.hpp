@@ -1,12 +1,15 @@
 // Helpers shared by the GoogleTest suites that drive the C API: an owned
-// aio with a timeout (so a bug fails a test instead of hanging it), and
-// whole transfers over an nng_stream.
+// aio with a timeout (so a bug fails a test instead of hanging it), whole
+// transfers over an nng_stream, deterministic body bytes and an echo
+// handler.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <gtest/gtest.h>
 #include <nng/nng.h>
+#include <nng/supplemental/http/http.h>
+#include <string>
 
 namespace nnghttp::detail::test {
 
@@ -26,6 +29,31 @@ inline constexpr bool sanitized = false;
 #else
 inline constexpr bool sanitized = false;
 #endif
+
+// Deterministic body bytes: a linear congruential generator's top bytes.
+inline std::string pattern(std::size_t n, unsigned seed = 1) {
+    std::string s(n, '\0');
+    unsigned x = seed;
+    for (auto& c : s) {
+        x = x * 1103515245u + 12345u;
+        c = static_cast<char>(x >> 24);
+    }
+    return s;
+}
+
+// A custom handler (nng_http_handler_alloc) answering 200 with the
+// request's body.
+inline void echo_body_cb(nng_aio* aio) {
+    auto* req = static_cast<nng_http_req*>(nng_aio_get_input(aio, 0));
+    void* data = nullptr;
+    size_t len = 0;
+    nng_http_req_get_data(req, &data, &len);
+    nng_http_res* res = nullptr;
+    nng_http_res_alloc(&res);
+    nng_http_res_copy_data(res, data, len);
+    nng_aio_set_output(aio, 0, res);
+    nng_aio_finish(aio, 0);
+}
 
 // An nng_aio with a timeout of wait_ms, freed on scope exit.
 class aio_box {

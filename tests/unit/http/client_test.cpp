@@ -22,6 +22,7 @@
 namespace {
 
 using namespace std::chrono_literals;
+using nnghttp::detail::test::pattern;
 namespace http = nnghttp::detail::http;
 
 // Accepts connections one after another on its own thread; for each, reads
@@ -103,17 +104,6 @@ void put(int fd, std::string_view s) {
         }
         s.remove_prefix(static_cast<std::size_t>(n));
     }
-}
-
-// Deterministic body bytes.
-std::string pattern(std::size_t n, unsigned seed = 1) {
-    std::string s(n, '\0');
-    unsigned x = seed;
-    for (auto& c : s) {
-        x = x * 1103515245u + 12345u;
-        c = static_cast<char>(x >> 24);
-    }
-    return s;
 }
 
 struct result {

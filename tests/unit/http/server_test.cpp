@@ -117,18 +117,6 @@ void late_cb(nng_aio* aio) {
     }).detach();
 }
 
-void echo_cb(nng_aio* aio) {
-    auto* req = static_cast<nng_http_req*>(nng_aio_get_input(aio, 0));
-    void* data = nullptr;
-    size_t len = 0;
-    nng_http_req_get_data(req, &data, &len);
-    nng_http_res* res = nullptr;
-    nng_http_res_alloc(&res);
-    nng_http_res_copy_data(res, data, len);
-    nng_aio_set_output(aio, 0, res);
-    nng_aio_finish(aio, 0);
-}
-
 // Takes the connection over and answers by hand on it.
 void hijack_cb(nng_aio* aio) {
     auto* conn = static_cast<nng_http_conn*>(nng_aio_get_input(aio, 2));
@@ -159,7 +147,7 @@ class ServerTest : public ::testing::Test {
         ASSERT_EQ(nng_http_server_add_handler(srv_, h), 0);
         ASSERT_EQ(nng_http_handler_alloc(&h, "/late", late_cb), 0);
         ASSERT_EQ(nng_http_server_add_handler(srv_, h), 0);
-        ASSERT_EQ(nng_http_handler_alloc(&h, "/echo", echo_cb), 0);
+        ASSERT_EQ(nng_http_handler_alloc(&h, "/echo", nnghttp::detail::test::echo_body_cb), 0);
         ASSERT_EQ(nng_http_handler_set_method(h, "POST"), 0);
         ASSERT_EQ(nng_http_server_add_handler(srv_, h), 0);
         ASSERT_EQ(nng_http_handler_alloc(&h, "/hijack", hijack_cb), 0);

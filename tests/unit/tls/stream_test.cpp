@@ -287,49 +287,11 @@ TEST_F(TlsStream, PlainHttpOrGarbageOnTheTlsPortIsClosed) {
 
 namespace {
 
-// Answers with the request's body.
-void tls_echo_cb(nng_aio* aio) {
-    auto* req = static_cast<nng_http_req*>(nng_aio_get_input(aio, 0));
-    void* data = nullptr;
-    size_t len = 0;
-    nng_http_req_get_data(req, &data, &len);
-    nng_http_res* res = nullptr;
-    nng_http_res_alloc(&res);
-    nng_http_res_copy_data(res, data, len);
-    nng_aio_set_output(aio, 0, res);
-    nng_aio_finish(aio, 0);
-}
-
-std::string pattern(std::size_t n, unsigned seed) {
-    std::string s(n, '\0');
-    unsigned x = seed;
-    for (auto& c : s) {
-        x = x * 1103515245u + 12345u;
-        c = static_cast<char>(x >> 16);
-    }
-    return s;
-}
-
-void write_file(const std::string& path, const std::string& data) {
-    FILE* f = std::fopen(path.c_str(), "wb");
+void write_file(const std::string& name, const std::string& data) {
+    FILE* f = std::fopen(material::get().path(name).c_str(), "wb");
     ASSERT_NE(f, nullptr);
     ASSERT_EQ(std::fwrite(data.data(), 1, data.size(), f), data.size());
     std::fclose(f);
-}
-
-std::string read_file(const std::string& path) {
-    std::string out;
-    FILE* f = std::fopen(path.c_str(), "rb");
-    if (f == nullptr) {
-        return out;
-    }
-    char buf[65536];
-    std::size_t n;
-    while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) {
-        out.append(buf, n);
-    }
-    std::fclose(f);
-    return out;
 }
 
 } // namespace
@@ -339,12 +301,13 @@ std::string read_file(const std::string& path) {
 // (receives that fill the small buffer), then small exchanges again on the
 // same connection.  curl checks every byte.
 TEST_F(TlsStream, FilesAndUploadsOverHttpsThenSmallRequestsOnTheSameConnection) {
+    using nnghttp::detail::test::pattern;
     const std::string big = pattern(1536 * 1024 + 77, 7);
     const std::string upload = pattern(600 * 1024 + 5, 11);
+    write_file("big.bin", big);
+    write_file("upload.bin", upload);
     const std::string big_path = material::get().path("big.bin");
     const std::string up_path = material::get().path("upload.bin");
-    write_file(big_path, big);
-    write_file(up_path, upload);
 
     nng_url* u = nullptr;
     ASSERT_EQ(nng_url_parse(&u, "https://127.0.0.1:0"), 0);
@@ -357,7 +320,7 @@ TEST_F(TlsStream, FilesAndUploadsOverHttpsThenSmallRequestsOnTheSameConnection) 
     nng_http_handler* h = nullptr;
     ASSERT_EQ(nng_http_handler_alloc_file(&h, "/big", big_path.c_str()), 0);
     ASSERT_EQ(nng_http_server_add_handler(srv, h), 0);
-    ASSERT_EQ(nng_http_handler_alloc(&h, "/echo", tls_echo_cb), 0);
+    ASSERT_EQ(nng_http_handler_alloc(&h, "/echo", nnghttp::detail::test::echo_body_cb), 0);
     ASSERT_EQ(nng_http_handler_set_method(h, "POST"), 0);
     ASSERT_EQ(nng_http_handler_collect_body(h, true, 4u << 20), 0);
     ASSERT_EQ(nng_http_server_add_handler(srv, h), 0);
@@ -368,27 +331,23 @@ TEST_F(TlsStream, FilesAndUploadsOverHttpsThenSmallRequestsOnTheSameConnection) 
     ASSERT_EQ(nng_http_server_get_addr(srv, &sa), 0);
     const std::string base = "https://localhost:" + std::to_string(ntohs(sa.s_in.sa_port));
     const std::string ca = material::get().path("ca.crt");
-    const std::string out1 = material::get().path("out1.bin");
-    const std::string out2 = material::get().path("out2.bin");
-    const std::string out3 = material::get().path("out3.bin");
-    const std::string out4 = material::get().path("out4.bin");
     // One connection (curl reuses it across --next): the file, a small
     // request, the upload, a small request again.
     std::string opts = " -s --max-time 30 --cacert '" + ca + "' ";
-    std::string cmd = "curl" + opts + "-o '" + out1 + "' " + base + "/big --next" + opts + "-o '" +
-                      out2 + "' " + base + "/static --next" + opts + "--data-binary @'" + up_path +
-                      "' -o '" + out3 + "' " + base + "/echo --next" + opts + "-o '" + out4 +
-                      "' -w '%{num_connects}' " + base + "/static";
+    auto out = [](int i) { return " -o '" + material::get().path("out" + std::to_string(i)) + "' "; };
+    std::string cmd = "curl" + opts + out(1) + base + "/big --next" + opts + out(2) + base +
+                      "/static --next" + opts + "--data-binary @'" + up_path + "'" + out(3) + base +
+                      "/echo --next" + opts + out(4) + "-w '%{num_connects}' " + base + "/static";
     std::string connects = run(cmd);
     EXPECT_EQ(connects, "0") << "the last request reused the connection";
-    std::string got = read_file(out1);
+    std::string got = material::get().read("out1");
     EXPECT_EQ(got.size(), big.size());
     EXPECT_TRUE(got == big) << "the file arrives whole";
-    EXPECT_EQ(read_file(out2), "Hello, world!");
-    got = read_file(out3);
+    EXPECT_EQ(material::get().read("out2"), "Hello, world!");
+    got = material::get().read("out3");
     EXPECT_EQ(got.size(), upload.size());
     EXPECT_TRUE(got == upload) << "the upload comes back whole";
-    EXPECT_EQ(read_file(out4), "Hello, world!");
+    EXPECT_EQ(material::get().read("out4"), "Hello, world!");
     nng_http_server_release(srv);
 }
 
