@@ -506,10 +506,34 @@ void tls_stream::close() {
         }
         closed_ = true;
         fail_all(NNG_ECLOSED, done);
+        send_close_notify();
     }
     under_->close();
     while (aio* a = done.pop_front()) {
         a->complete(false);
+    }
+}
+
+// With mtx_ held, closing: a close_notify alert, so that the peer can tell
+// our end of the data from a cut connection (TLS 1.2 and 1.3 ask it of
+// whoever closes).  Best effort, without waiting: it goes only if the
+// handshake is done, nothing failed, no earlier ciphertext is still queued
+// and the socket takes it at once.  The peer's own close_notify is not
+// awaited.
+void tls_stream::send_close_notify() {
+    if (!hs_done_ || err_ != 0 || tx_busy_ || rx_err_ != 0) {
+        return;
+    }
+    if (SSL_shutdown(ssl_) < 0) {
+        ERR_clear_error();
+        return;
+    }
+    char* buf = scratch();
+    int n = BIO_read(wbio_, buf, static_cast<int>(net_size));
+    if (n > 0) {
+        nng_iov iov{buf, static_cast<std::size_t>(n)};
+        std::size_t sent = 0;
+        (void)under_->try_send(&iov, 1, sent);
     }
 }
 

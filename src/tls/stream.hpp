@@ -12,7 +12,8 @@
 // (wait_readable) gives OpenSSL's record buffers back, and holds only a
 // small receive buffer of its own (see the members).  Errors: a handshake the peer fails to
 // authenticate gives NNG_EPEERAUTH, any other TLS failure NNG_ECRYPTO; both
-// close the stream.  A close_notify from the peer reads as NNG_ECONNSHUT.
+// close the stream.  A close_notify from the peer reads as NNG_ECONNSHUT;
+// closing sends ours.
 #pragma once
 
 #include "core/aio.hpp"
@@ -88,6 +89,7 @@ class tls_stream final : public stream {
     // everything has been sent.
     void start_rx();
     void flush_out();
+    void send_close_notify();
     static constexpr std::size_t net_size = 16 * 1024;
     static constexpr std::size_t small_size = 2048;
     std::unique_ptr<char[]> netin_, netout_;

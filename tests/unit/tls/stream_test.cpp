@@ -411,3 +411,44 @@ TEST_F(TlsStream, ManyIdleHttpsConnectionsParkAndWakeUp) {
     nng_http_client_free(cli);
     nng_url_free(u);
 }
+
+// A server that closes a connection after its answer (the client asked for
+// Connection: close) ends it with a close_notify alert first, in TLS 1.2
+// and 1.3: Python's ssl module, told not to forgive a bare TCP close,
+// reads the end of the data cleanly instead of "EOF in violation of
+// protocol".
+TEST_F(TlsStream, ClosingAfterTheAnswerSendsCloseNotify) {
+    https_server srv;
+    std::string ca = material::get().path("ca.crt");
+    for (const char* version : {"TLSv1_2", "TLSv1_3"}) {
+        std::string script =
+            "import socket, ssl\n"
+            "ctx = ssl.create_default_context(cafile='" + ca + "')\n"
+            "ctx.minimum_version = ctx.maximum_version = ssl.TLSVersion." + version + "\n"
+            "s = socket.create_connection(('127.0.0.1', " + std::to_string(srv.port()) +
+            "), timeout=10)\n"
+            "t = ctx.wrap_socket(s, server_hostname='localhost', suppress_ragged_eofs=False)\n"
+            "t.sendall(b'GET /static HTTP/1.1\\r\\nHost: localhost\\r\\nConnection: close\\r\\n\\r\\n')\n"
+            "data = b''\n"
+            "end = 'cut'\n"
+            "try:\n"
+            "    while True:\n"
+            "        d = t.recv(4096)\n"
+            "        if not d:\n"
+            "            end = 'close_notify'\n"
+            "            break\n"
+            "        data += d\n"
+            "except ssl.SSLEOFError:\n"
+            "    pass\n"
+            "print(end, t.version(), data.endswith(b'Hello, world!'))\n";
+        std::string path = material::get().path("close_notify.py");
+        FILE* f = std::fopen(path.c_str(), "w");
+        ASSERT_NE(f, nullptr);
+        std::fputs(script.c_str(), f);
+        std::fclose(f);
+        std::string out = run("timeout 20 python3 '" + path + "' 2>&1");
+        std::string want = std::string("close_notify ") + (version[6] == '2' ? "TLSv1.2" : "TLSv1.3") +
+                           " True\n";
+        EXPECT_EQ(out, want) << version;
+    }
+}
