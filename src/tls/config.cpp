@@ -8,8 +8,6 @@
 // NNG_ENOTSUP.  Every setter either applies all of its input or none of it.
 #include "tls/config.hpp"
 
-#include "tls/alloc.hpp"
-
 #include "core/error.hpp"
 
 #include <cerrno>
@@ -236,10 +234,8 @@ void init_openssl() noexcept {
     // event loops may still be closing TLS streams and freeing contexts
     // (ThreadSanitizer saw the race): keep the state for the process's
     // life.  The flag only counts on OpenSSL's first initialisation, so
-    // every entry point of ours calls this first.  It is also the one
-    // moment OpenSSL accepts an allocator (see alloc.hpp).
+    // every entry point of ours calls this first.
     static const bool done = [] {
-        (void)install_openssl_allocator();
         return OPENSSL_init_ssl(OPENSSL_INIT_NO_ATEXIT | OPENSSL_INIT_LOAD_SSL_STRINGS |
                                     OPENSSL_INIT_LOAD_CRYPTO_STRINGS,
                                 nullptr) == 1;
