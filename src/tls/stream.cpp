@@ -10,6 +10,7 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 #include <openssl/bio.h>
+#include <openssl/buffer.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
@@ -355,9 +356,50 @@ void tls_stream::pump(aio_list& done) {
         return;
     }
     // Ciphertext in, when the engine waits for it.
+    if (want_read && hs_done_) {
+        trim_bios();
+    }
     if (want_read && !rx_busy_ && rx_err_ == 0) {
         start_rx();
     }
+}
+
+namespace {
+// The buffer a memory BIO holds, whether or not it has data in it.
+std::size_t mem_capacity(BIO* b) {
+    BUF_MEM* m = nullptr;
+    BIO_get_mem_ptr(b, &m);
+    return m != nullptr ? m->max : 0;
+}
+} // namespace
+
+// With mtx_ held and the engine waiting for the peer: a memory BIO keeps
+// the largest buffer it ever needed (records of a large answer or upload,
+// up to 64 KiB of ciphertext out), so one that grew past a small burst is
+// swapped for a fresh one once it is empty.  Not while a burst goes on:
+// the send side waits until nothing is queued or in flight, the receive
+// side until a receive fitted the small buffer (as for netin_).
+void tls_stream::trim_bios() {
+    if (!tx_busy_ && wrq_.empty() && BIO_ctrl_pending(wbio_) == 0 &&
+        mem_capacity(wbio_) > small_size) {
+        if (BIO* b = BIO_new(BIO_s_mem())) {
+            SSL_set0_wbio(ssl_, b); // frees the old one
+            wbio_ = b;
+        }
+    }
+    if (!rx_big_ && BIO_ctrl_pending(rbio_) == 0 && mem_capacity(rbio_) > small_size) {
+        if (BIO* b = BIO_new(BIO_s_mem())) {
+            BIO_set_mem_eof_return(b, -1);
+            SSL_set0_rbio(ssl_, b);
+            rbio_ = b;
+        }
+    }
+}
+
+std::size_t tls_stream::buffer_bytes() {
+    std::lock_guard lk(mtx_);
+    return mem_capacity(rbio_) + mem_capacity(wbio_) + (netin_ ? net_size : 0) +
+           (netout_ ? net_size : 0);
 }
 
 // With mtx_ held and no send in flight: sends what the engine wrote.  The

@@ -48,6 +48,10 @@ class tls_stream final : public stream {
     // A receive of up to len plaintext bytes into buf through an aio of
     // our own; what the engine has decrypted already completes it at once.
     bool wait_readable(ready_fn fn, void* arg, char* buf, std::size_t len) override;
+    // Bytes of the buffers the stream holds beyond its own fixed size
+    // (ciphertext buffers and the engine's memory BIOs; not OpenSSL's
+    // record buffers): what an idle connection keeps (tests).
+    std::size_t buffer_bytes();
 
   private:
     tls_stream(ref_ptr<stream> under, config& cfg, SSL* ssl);
@@ -90,6 +94,7 @@ class tls_stream final : public stream {
     void start_rx();
     void flush_out();
     void send_close_notify();
+    void trim_bios();
     static constexpr std::size_t net_size = 16 * 1024;
     static constexpr std::size_t small_size = 2048;
     std::unique_ptr<char[]> netin_, netout_;

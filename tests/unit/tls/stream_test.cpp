@@ -7,6 +7,7 @@
 // without harming other clients.
 #include "support/nng_test.hpp"
 #include "support/tls_material.hpp"
+#include "tls/stream.hpp"
 
 #include <arpa/inet.h>
 #include <cstdio>
@@ -451,4 +452,91 @@ TEST_F(TlsStream, ClosingAfterTheAnswerSendsCloseNotify) {
                            " True\n";
         EXPECT_EQ(out, want) << version;
     }
+}
+
+// After a large exchange each way, a TLS stream waiting for its peer holds
+// no large buffer: the memory BIOs that grew to carry 16 KiB records are
+// swapped for fresh ones once empty (before, an https connection kept
+// them for life: ~29 KiB more per idle connection after one 256 KiB
+// answer), and the 16 KiB receive buffer goes after a small receive.
+TEST_F(TlsStream, WaitingStreamsGiveBackWhatALargeExchangeGrew) {
+    nng_stream_listener* l = nullptr;
+    ASSERT_EQ(nng_stream_listener_alloc(&l, "tls+tcp://127.0.0.1:0"), 0);
+    nng_tls_config* scfg = server_cfg();
+    ASSERT_EQ(nng_stream_listener_set_ptr(l, NNG_OPT_TLS_CONFIG, scfg), 0);
+    nng_tls_config_free(scfg);
+    ASSERT_EQ(nng_stream_listener_listen(l), 0);
+    int port = 0;
+    ASSERT_EQ(nng_stream_listener_get_int(l, NNG_OPT_TCP_BOUND_PORT, &port), 0);
+    nng_stream_dialer* d = nullptr;
+    ASSERT_EQ(nng_stream_dialer_alloc(&d, ("tls+tcp://localhost:" + std::to_string(port)).c_str()),
+              0);
+    nng_tls_config* ccfg = client_cfg("ca.crt", nullptr, NNG_TLS_AUTH_MODE_REQUIRED);
+    ASSERT_EQ(nng_stream_dialer_set_ptr(d, NNG_OPT_TLS_CONFIG, ccfg), 0);
+    nng_tls_config_free(ccfg);
+    nng_aio* acc = nullptr;
+    nng_aio* dial = nullptr;
+    nng_aio_alloc(&acc, nullptr, nullptr);
+    nng_aio_alloc(&dial, nullptr, nullptr);
+    nng_aio_set_timeout(acc, 5000);
+    nng_aio_set_timeout(dial, 5000);
+    nng_stream_listener_accept(l, acc);
+    nng_stream_dialer_dial(d, dial);
+    nng_aio_wait(dial);
+    nng_aio_wait(acc);
+    ASSERT_EQ(nng_aio_result(dial), 0);
+    ASSERT_EQ(nng_aio_result(acc), 0);
+    auto* cs = static_cast<nng_stream*>(nng_aio_get_output(dial, 0));
+    auto* ss = static_cast<nng_stream*>(nng_aio_get_output(acc, 0));
+    auto held = [](nng_stream* s) {
+        return static_cast<nnghttp::detail::tls::tls_stream*>(
+                   reinterpret_cast<nnghttp::detail::stream*>(s))
+            ->buffer_bytes();
+    };
+
+    std::string big = nnghttp::detail::test::pattern(256 * 1024);
+    std::string in(big.size(), '\0');
+    ASSERT_EQ(nnghttp::detail::test::xfer_all(cs, true, big.data(), big.size()), 0);
+    ASSERT_EQ(nnghttp::detail::test::xfer_all(ss, false, in.data(), in.size()), 0);
+    EXPECT_TRUE(in == big);
+    ASSERT_EQ(nnghttp::detail::test::xfer_all(ss, true, big.data(), big.size()), 0);
+    ASSERT_EQ(nnghttp::detail::test::xfer_all(cs, false, in.data(), in.size()), 0);
+    EXPECT_TRUE(in == big);
+    // A small exchange each way ends the bursts.
+    ASSERT_EQ(nnghttp::detail::test::xfer_all(cs, true, big.data(), 100), 0);
+    ASSERT_EQ(nnghttp::detail::test::xfer_all(ss, false, in.data(), 100), 0);
+    ASSERT_EQ(nnghttp::detail::test::xfer_all(ss, true, big.data(), 100), 0);
+    ASSERT_EQ(nnghttp::detail::test::xfer_all(cs, false, in.data(), 100), 0);
+
+    // Both wait for the peer now.
+    char buf[64];
+    nng_iov iov{buf, sizeof buf};
+    nng_aio* rc = nullptr;
+    nng_aio* rs = nullptr;
+    nng_aio_alloc(&rc, nullptr, nullptr);
+    nng_aio_alloc(&rs, nullptr, nullptr);
+    nng_aio_set_iov(rc, 1, &iov);
+    nng_aio_set_iov(rs, 1, &iov);
+    nng_stream_recv(cs, rc);
+    nng_stream_recv(ss, rs);
+    EXPECT_LE(held(cs), 4096u) << "client";
+    EXPECT_LE(held(ss), 4096u) << "server";
+
+    // And still work: one more exchange after the swap.
+    nng_aio_cancel(rc);
+    nng_aio_cancel(rs);
+    nng_aio_wait(rc);
+    nng_aio_wait(rs);
+    ASSERT_EQ(nnghttp::detail::test::xfer_all(cs, true, big.data(), 5000), 0);
+    ASSERT_EQ(nnghttp::detail::test::xfer_all(ss, false, in.data(), 5000), 0);
+    EXPECT_EQ(in.compare(0, 5000, big, 0, 5000), 0);
+
+    nng_aio_free(rc);
+    nng_aio_free(rs);
+    nng_stream_free(cs);
+    nng_stream_free(ss);
+    nng_aio_free(acc);
+    nng_aio_free(dial);
+    nng_stream_dialer_free(d);
+    nng_stream_listener_free(l);
 }
