@@ -128,42 +128,70 @@ int get(const std::string& url, nng_tls_config* cfg, int* status, std::string* b
     return rv;
 }
 
+// A connected tls+tcp:// pair through NNG's stream API, the client
+// verifying the server against ca.crt; everything freed at scope exit.
+struct tls_pair {
+    nng_stream_listener* l = nullptr;
+    nng_stream_dialer* d = nullptr;
+    nng_aio* acc = nullptr;
+    nng_aio* dial = nullptr;
+    nng_stream* cs = nullptr; // client side
+    nng_stream* ss = nullptr; // server side
+    tls_pair() {
+        nng_aio_alloc(&acc, nullptr, nullptr);
+        nng_aio_alloc(&dial, nullptr, nullptr);
+    }
+    ~tls_pair() {
+        nng_stream_free(cs);
+        nng_stream_free(ss);
+        nng_aio_free(acc);
+        nng_aio_free(dial);
+        nng_stream_dialer_free(d);
+        nng_stream_listener_free(l);
+    }
+    tls_pair(const tls_pair&) = delete;
+    tls_pair& operator=(const tls_pair&) = delete;
+};
+
+// Listens, dials and accepts; fails the test if any step does.
+void connect_pair(tls_pair& p) {
+    ASSERT_EQ(nng_stream_listener_alloc(&p.l, "tls+tcp://127.0.0.1:0"), 0);
+    nng_tls_config* scfg = server_cfg();
+    ASSERT_EQ(nng_stream_listener_set_ptr(p.l, NNG_OPT_TLS_CONFIG, scfg), 0);
+    nng_tls_config_free(scfg);
+    ASSERT_EQ(nng_stream_listener_listen(p.l), 0);
+    int port = 0;
+    ASSERT_EQ(nng_stream_listener_get_int(p.l, NNG_OPT_TCP_BOUND_PORT, &port), 0);
+    ASSERT_EQ(
+        nng_stream_dialer_alloc(&p.d, ("tls+tcp://localhost:" + std::to_string(port)).c_str()), 0);
+    nng_tls_config* ccfg = client_cfg("ca.crt", nullptr, NNG_TLS_AUTH_MODE_REQUIRED);
+    ASSERT_EQ(nng_stream_dialer_set_ptr(p.d, NNG_OPT_TLS_CONFIG, ccfg), 0);
+    nng_tls_config_free(ccfg);
+    nng_aio_set_timeout(p.acc, 5000);
+    nng_aio_set_timeout(p.dial, 5000);
+    nng_stream_listener_accept(p.l, p.acc);
+    nng_stream_dialer_dial(p.d, p.dial);
+    nng_aio_wait(p.dial);
+    nng_aio_wait(p.acc);
+    ASSERT_EQ(nng_aio_result(p.dial), 0);
+    ASSERT_EQ(nng_aio_result(p.acc), 0);
+    p.cs = static_cast<nng_stream*>(nng_aio_get_output(p.dial, 0));
+    p.ss = static_cast<nng_stream*>(nng_aio_get_output(p.acc, 0));
+}
+
 class TlsStream : public ::testing::Test {
   protected:
     void SetUp() override { ASSERT_TRUE(material::get().ok()); }
 };
 
 TEST_F(TlsStream, TlsTcpEchoThroughTheStreamApi) {
-    nng_stream_listener* l = nullptr;
-    ASSERT_EQ(nng_stream_listener_alloc(&l, "tls+tcp://127.0.0.1:0"), 0);
-    nng_tls_config* scfg = server_cfg();
-    ASSERT_EQ(nng_stream_listener_set_ptr(l, NNG_OPT_TLS_CONFIG, scfg), 0);
-    nng_tls_config_free(scfg);
-    ASSERT_EQ(nng_stream_listener_listen(l), 0);
-    int port = 0;
-    ASSERT_EQ(nng_stream_listener_get_int(l, NNG_OPT_TCP_BOUND_PORT, &port), 0);
-
-    nng_stream_dialer* d = nullptr;
-    ASSERT_EQ(nng_stream_dialer_alloc(&d, ("tls+tcp://localhost:" + std::to_string(port)).c_str()),
-              0);
-    nng_tls_config* ccfg = client_cfg("ca.crt", nullptr, NNG_TLS_AUTH_MODE_REQUIRED);
-    ASSERT_EQ(nng_stream_dialer_set_ptr(d, NNG_OPT_TLS_CONFIG, ccfg), 0);
-    nng_tls_config_free(ccfg);
-
-    nng_aio* acc = nullptr;
-    nng_aio* dial = nullptr;
-    nng_aio_alloc(&acc, nullptr, nullptr);
-    nng_aio_alloc(&dial, nullptr, nullptr);
-    nng_aio_set_timeout(acc, 5000);
-    nng_aio_set_timeout(dial, 5000);
-    nng_stream_listener_accept(l, acc);
-    nng_stream_dialer_dial(d, dial);
-    nng_aio_wait(dial);
-    nng_aio_wait(acc);
-    ASSERT_EQ(nng_aio_result(dial), 0);
-    ASSERT_EQ(nng_aio_result(acc), 0);
-    auto* cs = static_cast<nng_stream*>(nng_aio_get_output(dial, 0));
-    auto* ss = static_cast<nng_stream*>(nng_aio_get_output(acc, 0));
+    tls_pair p;
+    connect_pair(p);
+    if (HasFatalFailure()) {
+        return;
+    }
+    nng_stream* cs = p.cs;
+    nng_stream* ss = p.ss;
 
     // 256 KiB each way, through several TLS records.
     std::string out(256 * 1024, '\0');
@@ -183,15 +211,6 @@ TEST_F(TlsStream, TlsTcpEchoThroughTheStreamApi) {
     EXPECT_TRUE(verified) << "the client verified the server";
     EXPECT_EQ(nng_stream_get_bool(ss, NNG_OPT_TLS_VERIFIED, &verified), 0);
     EXPECT_FALSE(verified) << "the server asked for no client certificate";
-
-    nng_stream_close(cs);
-    nng_stream_close(ss);
-    nng_stream_free(cs);
-    nng_stream_free(ss);
-    nng_aio_free(acc);
-    nng_aio_free(dial);
-    nng_stream_dialer_free(d);
-    nng_stream_listener_free(l);
 }
 
 TEST_F(TlsStream, HttpsClientVerifiesOrNot) {
@@ -460,34 +479,13 @@ TEST_F(TlsStream, ClosingAfterTheAnswerSendsCloseNotify) {
 // them for life: ~29 KiB more per idle connection after one 256 KiB
 // answer), and the 16 KiB receive buffer goes after a small receive.
 TEST_F(TlsStream, WaitingStreamsGiveBackWhatALargeExchangeGrew) {
-    nng_stream_listener* l = nullptr;
-    ASSERT_EQ(nng_stream_listener_alloc(&l, "tls+tcp://127.0.0.1:0"), 0);
-    nng_tls_config* scfg = server_cfg();
-    ASSERT_EQ(nng_stream_listener_set_ptr(l, NNG_OPT_TLS_CONFIG, scfg), 0);
-    nng_tls_config_free(scfg);
-    ASSERT_EQ(nng_stream_listener_listen(l), 0);
-    int port = 0;
-    ASSERT_EQ(nng_stream_listener_get_int(l, NNG_OPT_TCP_BOUND_PORT, &port), 0);
-    nng_stream_dialer* d = nullptr;
-    ASSERT_EQ(nng_stream_dialer_alloc(&d, ("tls+tcp://localhost:" + std::to_string(port)).c_str()),
-              0);
-    nng_tls_config* ccfg = client_cfg("ca.crt", nullptr, NNG_TLS_AUTH_MODE_REQUIRED);
-    ASSERT_EQ(nng_stream_dialer_set_ptr(d, NNG_OPT_TLS_CONFIG, ccfg), 0);
-    nng_tls_config_free(ccfg);
-    nng_aio* acc = nullptr;
-    nng_aio* dial = nullptr;
-    nng_aio_alloc(&acc, nullptr, nullptr);
-    nng_aio_alloc(&dial, nullptr, nullptr);
-    nng_aio_set_timeout(acc, 5000);
-    nng_aio_set_timeout(dial, 5000);
-    nng_stream_listener_accept(l, acc);
-    nng_stream_dialer_dial(d, dial);
-    nng_aio_wait(dial);
-    nng_aio_wait(acc);
-    ASSERT_EQ(nng_aio_result(dial), 0);
-    ASSERT_EQ(nng_aio_result(acc), 0);
-    auto* cs = static_cast<nng_stream*>(nng_aio_get_output(dial, 0));
-    auto* ss = static_cast<nng_stream*>(nng_aio_get_output(acc, 0));
+    tls_pair p;
+    connect_pair(p);
+    if (HasFatalFailure()) {
+        return;
+    }
+    nng_stream* cs = p.cs;
+    nng_stream* ss = p.ss;
     auto held = [](nng_stream* s) {
         return static_cast<nnghttp::detail::tls::tls_stream*>(
                    reinterpret_cast<nnghttp::detail::stream*>(s))
@@ -533,10 +531,4 @@ TEST_F(TlsStream, WaitingStreamsGiveBackWhatALargeExchangeGrew) {
 
     nng_aio_free(rc);
     nng_aio_free(rs);
-    nng_stream_free(cs);
-    nng_stream_free(ss);
-    nng_aio_free(acc);
-    nng_aio_free(dial);
-    nng_stream_dialer_free(d);
-    nng_stream_listener_free(l);
 }
