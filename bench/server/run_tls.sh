@@ -9,10 +9,11 @@
 #               connection, then requests)
 #   handshakes: bench/server/hs_client.c, one full handshake (never a
 #               resumption) per request, HS_CONNS in flight
-# Then paired handshakes: nng-http and each other server loaded at the same
-# time (both on CPU 0, both clients on CPU 1), so that whatever slows the
-# machine slows both: the ratio of their CPU per handshake is far steadier
-# than between runs taken one after the other.
+# Then paired runs, handshakes and keep-alive: nng-http and each other
+# server loaded at the same time (both on CPU 0, both clients on CPU 1),
+# so that whatever slows the machine slows both: the ratio of their CPU per
+# handshake or request is far steadier than between runs taken one after
+# the other.
 # Then, each server restarted, resident memory per idle https keep-alive
 # connection (IDLE_TLS_CONNS of them, each after a handshake and one
 # request).  Prints a table of medians and ratios and writes it as
@@ -22,7 +23,7 @@
 # Knobs (environment): ROUNDS (3), DURATION (10, seconds per run),
 # TLS_CONNS (64, wrk connections), HS_CONNS (64, handshakes in flight),
 # IDLE_TLS_CONNS (1000; 0 skips the idle test), PAIR_ROUNDS (ROUNDS; 0
-# skips the paired handshake test),
+# skips the paired runs),
 # TLS_VERSION (1.2 or 1.3, see below), SERVERS ("ours nng nginx"),
 # SRC_DIR (the checkout to build, default this one),
 # BUILD_DIR ($SRC_DIR/build/bench-server), TLS_RESULTS
@@ -403,41 +404,63 @@ for ((round = 1; round <= ROUNDS; round++)); do
     done
 done
 
-# --- paired handshakes: ours and one other server at the same time -------------
-# Each round: two hs_client runs started together (HS_CONNS/2 connections
-# each), one per server; CPU per handshake of each over the same seconds.
+# --- paired runs: ours and one other server at the same time -------------------
+# Each round: two clients started together, one per server, each with half
+# the connections (hs_client for handshakes, wrk for keep-alive); CPU per
+# handshake or request of each server over the same seconds.
+pair_client() {  # TEST PORT CONNS OUT: one client run in the background
+    local test=$1 port=$2 conns=$3 out=$4
+    if [[ $test == hs ]]; then
+        taskset -c 1 "$out_dir/hs_client" "$port" "$conns" "$DURATION" "$TLS_VERSION" \
+            /static 'Hello, world!' >"$out" 2>&1 &
+    else
+        OPENSSL_CONF="$tmp/client-openssl.cnf" taskset -c 1 wrk -t1 -c"$conns" -d"${DURATION}s" \
+            -s "$tmp/report.lua" "https://127.0.0.1:$port/static" >"$out" 2>&1 &
+    fi
+}
+pair_count() {  # TEST OUT: handshakes or requests done
+    if [[ $1 == hs ]]; then
+        sed -n 's/^HSRESULT \([0-9]*\) .*/\1/p' "$2"
+    else
+        sed -n 's/^WRKRESULT \([0-9]*\) .*/\1/p' "$2"
+    fi
+}
 pair_rows=()
 if ((PAIR_ROUNDS > 0)) && [[ " ${active[*]} " == *" ours "* ]]; then
-    half=$(( HS_CONNS / 2 > 0 ? HS_CONNS / 2 : 1 ))
-    for other in "${active[@]}"; do
-        [[ $other == ours ]] && continue
-        ratios=()
-        for ((round = 1; round <= PAIR_ROUNDS; round++)); do
-            alive ours && alive "$other" || break
-            a0=$("${py[@]}" cputicks "${PID[ours]}")
-            b0=$("${py[@]}" cputicks "${PID[$other]}")
-            run_child "$tmp/pair-$other-$round.txt" bash -c '
-                "$1" "$2" "$4" "$5" "$6" /static "Hello, world!" >"$7" 2>&1 &
-                "$1" "$3" "$4" "$5" "$6" /static "Hello, world!" >"$8" 2>&1 &
-                wait' _ "$out_dir/hs_client" "${PORT[ours]}" "${PORT[$other]}" "$half" \
-                "$DURATION" "$TLS_VERSION" "$tmp/pair-ours-$round.out" "$tmp/pair-$other-$round.out" || true
-            a1=$("${py[@]}" cputicks "${PID[ours]}")
-            b1=$("${py[@]}" cputicks "${PID[$other]}")
-            na=$(sed -n 's/^HSRESULT \([0-9]*\) .*/\1/p' "$tmp/pair-ours-$round.out")
-            nb=$(sed -n 's/^HSRESULT \([0-9]*\) .*/\1/p' "$tmp/pair-$other-$round.out")
-            if [[ -z $na || -z $nb ]] || ((na == 0 || nb == 0)); then
-                log "paired round $round with $other: no result"
-                continue
+    for test in hs ka; do
+        conns=$([[ $test == hs ]] && echo "$HS_CONNS" || echo "$TLS_CONNS")
+        half=$((conns / 2 > 0 ? conns / 2 : 1))
+        for other in "${active[@]}"; do
+            [[ $other == ours ]] && continue
+            ratios=()
+            for ((round = 1; round <= PAIR_ROUNDS; round++)); do
+                alive ours && alive "$other" || break
+                oa=$tmp/pair-$test-ours-$round.out ob=$tmp/pair-$test-$other-$round.out
+                a0=$("${py[@]}" cputicks "${PID[ours]}")
+                b0=$("${py[@]}" cputicks "${PID[$other]}")
+                pair_client "$test" "${PORT[ours]}" "$half" "$oa"
+                pa=$!
+                pair_client "$test" "${PORT[$other]}" "$half" "$ob"
+                pb=$!
+                wait "$pa" "$pb" || true
+                a1=$("${py[@]}" cputicks "${PID[ours]}")
+                b1=$("${py[@]}" cputicks "${PID[$other]}")
+                na=$(pair_count "$test" "$oa")
+                nb=$(pair_count "$test" "$ob")
+                if [[ -z $na || -z $nb ]] || ((na == 0 || nb == 0)); then
+                    log "paired $test round $round with $other: no result"
+                    continue
+                fi
+                read -r ua ub ratio < <(awk -v a=$((a1 - a0)) -v b=$((b1 - b0)) -v na="$na" -v nb="$nb" -v c="$clk_tck" \
+                    'BEGIN { ua = a / c / na * 1e6; ub = b / c / nb * 1e6; printf "%.2f %.2f %.3f\n", ua, ub, ua / ub }')
+                log "paired $test round $round: ours $ua us each ($na), $other $ub us ($nb): ${ratio}x"
+                ratios+=("$ratio")
+            done
+            if ((${#ratios[@]})); then
+                med=$(printf '%s\n' "${ratios[@]}" | sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }')
+                pair_rows+=("$test $other $med ${ratios[*]}")
             fi
-            read -r ua ub ratio < <(awk -v a=$((a1 - a0)) -v b=$((b1 - b0)) -v na="$na" -v nb="$nb" -v c="$clk_tck" \
-                'BEGIN { ua = a / c / na * 1e6; ub = b / c / nb * 1e6; printf "%.1f %.1f %.3f\n", ua, ub, ua / ub }')
-            log "paired round $round: ours $ua us per handshake ($na), $other $ub us ($nb): ${ratio}x"
-            ratios+=("$ratio")
         done
-        if ((${#ratios[@]})); then
-            med=$(printf '%s\n' "${ratios[@]}" | sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }')
-            pair_rows+=("$other $med ${ratios[*]}")
-        fi
     done
 fi
 
@@ -509,13 +532,13 @@ fi
 if ((${#pair_rows[@]})); then
     {
         echo
-        echo "| paired handshakes | ours/theirs CPU per handshake (median) | rounds |"
+        echo "| paired | ours/theirs CPU per handshake or request (median) | rounds |"
         echo "|---|--:|---|"
         for row in "${pair_rows[@]}"; do
-            read -r name med rest <<<"$row"
-            echo "| ours/$name | ${med}x | $rest |"
+            read -r test name med rest <<<"$row"
+            echo "| $([[ $test == hs ]] && echo handshakes || echo keep-alive), ours/$name | ${med}x | $rest |"
         done
         echo
-        echo "Both servers on CPU 0 at the same time, each with its own hs_client ($((HS_CONNS / 2)) connections) on CPU 1, $PAIR_ROUNDS rounds of ${DURATION}s: the CPU each spent per handshake over the same seconds. Whatever slows the machine during a round slows both, so this ratio moves far less between runs than the one in the table above."
+        echo "Both servers on CPU 0 at the same time, each with its own client on CPU 1 (hs_client with $((HS_CONNS / 2)) connections, or wrk -t1 -c$((TLS_CONNS / 2))), $PAIR_ROUNDS rounds of ${DURATION}s: the CPU each server spent per handshake or request over the same seconds. Whatever slows the machine during a round slows both, so these ratios move far less between runs than the ones in the table above."
     } | tee -a "$TLS_RESULTS"
 fi
