@@ -355,11 +355,11 @@ void tls_stream::pump(aio_list& done) {
         }
         return;
     }
-    // Ciphertext in, when the engine waits for it.
-    if (want_read && hs_done_) {
-        trim_bios();
-    }
+    // Ciphertext in, when the engine waits for it (once per receive, not
+    // at every pump while one is out: the time to give back what a burst
+    // grew).
     if (want_read && !rx_busy_ && rx_err_ == 0) {
+        trim_bios();
         start_rx();
     }
 }
@@ -380,6 +380,9 @@ std::size_t mem_capacity(BIO* b) {
 // the send side waits until nothing is queued or in flight, the receive
 // side until a receive fitted the small buffer (as for netin_).
 void tls_stream::trim_bios() {
+    if (!hs_done_) {
+        return; // handshake flights are small, and OpenSSL may buffer them
+    }
     if (!tx_busy_ && wrq_.empty() && BIO_ctrl_pending(wbio_) == 0 &&
         mem_capacity(wbio_) > small_size) {
         if (BIO* b = BIO_new(BIO_s_mem())) {
