@@ -6,11 +6,11 @@
 #include <algorithm>
 #include <asio/post.hpp>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 #include <openssl/bio.h>
-#include <openssl/buffer.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
@@ -23,10 +23,9 @@ namespace {
 constexpr std::size_t max_pending_out = 64 * 1024;
 constexpr std::uintptr_t tag_file = 2; // a send_file aio (prov_tag)
 
-// Plaintext gathered into one record, a file's bytes on their way into
-// SSL_write, ciphertext on its way out: all used and done with inside one
-// call under the stream's lock, so one buffer per thread serves every
-// stream.
+// Plaintext gathered into one record, or a file's bytes on their way into
+// SSL_write: used and done with inside one call under the stream's lock,
+// so one buffer per thread serves every stream.
 char* scratch() {
     thread_local std::unique_ptr<char[]> buf;
     if (!buf) {
@@ -48,16 +47,14 @@ int tls_stream::create(ref_ptr<stream> under, config& cfg, const std::string& na
     if (ssl == nullptr) {
         return NNG_ENOMEM;
     }
-    BIO* rb = BIO_new(BIO_s_mem());
-    BIO* wb = BIO_new(BIO_s_mem());
-    if (rb == nullptr || wb == nullptr) {
-        BIO_free(rb);
-        BIO_free(wb);
+    BIO_METHOD* m = bio_method();
+    BIO* b = m != nullptr ? BIO_new(m) : nullptr;
+    if (b == nullptr) {
         SSL_free(ssl);
         return NNG_ENOMEM;
     }
-    BIO_set_mem_eof_return(rb, -1); // empty: "retry", not end of file
-    SSL_set_bio(ssl, rb, wb);
+    BIO_set_init(b, 1);
+    SSL_set_bio(ssl, b, b); // one reference serves both directions
     SSL_set_mode(ssl, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
     if (cfg.role() == mode::client) {
         SSL_set_connect_state(ssl);
@@ -73,9 +70,107 @@ int tls_stream::create(ref_ptr<stream> under, config& cfg, const std::string& na
         SSL_set_accept_state(ssl);
     }
     out = new tls_stream(std::move(under), cfg, ssl);
-    out->rbio_ = rb;
-    out->wbio_ = wb;
+    out->bio_ = b;
+    BIO_set_data(b, out);
     return 0;
+}
+
+// The engine's BIO: no buffer of its own, no allocation per call.  Reads
+// take ciphertext from the receive window, or say "retry" when it is
+// empty (more comes with the next receive; the peer's end shows as
+// rx_err_, never as the BIO's end of file).  Writes append to fill_;
+// flushing is flush_out()'s work, done after every engine call.
+BIO_METHOD* tls_stream::bio_method() {
+    static BIO_METHOD* const m = [] {
+        int type = BIO_get_new_index();
+        BIO_METHOD* bm = type > 0 ? BIO_meth_new(type | BIO_TYPE_SOURCE_SINK, "nng-http tls stream")
+                                  : nullptr;
+        if (bm != nullptr &&
+            (BIO_meth_set_read_ex(bm, &tls_stream::bio_read) != 1 ||
+             BIO_meth_set_write_ex(bm, &tls_stream::bio_write) != 1 ||
+             BIO_meth_set_ctrl(bm, &tls_stream::bio_ctrl) != 1)) {
+            BIO_meth_free(bm);
+            bm = nullptr;
+        }
+        return bm;
+    }();
+    return m;
+}
+
+int tls_stream::bio_read(BIO* b, char* out, std::size_t len, std::size_t* got) {
+    auto* s = static_cast<tls_stream*>(BIO_get_data(b));
+    BIO_clear_retry_flags(b);
+    std::size_t avail = s->in_len_ - s->in_off_;
+    if (avail == 0) {
+        BIO_set_retry_read(b);
+        *got = 0;
+        return 0;
+    }
+    std::size_t n = std::min(len, avail);
+    std::memcpy(out, s->in_buf_ + s->in_off_, n);
+    s->in_off_ += n;
+    if (s->in_off_ == s->in_len_) {
+        s->in_off_ = s->in_len_ = 0;
+    }
+    *got = n;
+    return 1;
+}
+
+int tls_stream::bio_write(BIO* b, const char* in, std::size_t len, std::size_t* put) {
+    auto* s = static_cast<tls_stream*>(BIO_get_data(b));
+    BIO_clear_retry_flags(b);
+    if (!s->fill_.append(in, len)) {
+        *put = 0;
+        return 0; // the engine fails the connection
+    }
+    *put = len;
+    return 1;
+}
+
+long tls_stream::bio_ctrl(BIO* b, int cmd, long num, void* ptr) {
+    (void)num;
+    (void)ptr;
+    auto* s = static_cast<tls_stream*>(BIO_get_data(b));
+    switch (cmd) {
+    case BIO_CTRL_FLUSH:
+        return 1;
+    case BIO_CTRL_PENDING:
+        return static_cast<long>(s->in_len_ - s->in_off_);
+    case BIO_CTRL_WPENDING:
+        return static_cast<long>(s->fill_.len);
+    default:
+        return 0;
+    }
+}
+
+tls_stream::out_buf::~out_buf() { std::free(data_); }
+
+bool tls_stream::out_buf::append(const char* p, std::size_t n) noexcept {
+    if (n > cap_ - len) {
+        std::size_t want = std::max({len + n, cap_ * 2, small_size});
+        auto* d = static_cast<char*>(std::realloc(data_, want));
+        if (d == nullptr) {
+            return false;
+        }
+        data_ = d;
+        cap_ = want;
+    }
+    std::memcpy(data_ + len, p, n);
+    len += n;
+    return true;
+}
+
+void tls_stream::out_buf::release() noexcept {
+    std::free(data_);
+    data_ = nullptr;
+    cap_ = len = off = 0;
+}
+
+void tls_stream::out_buf::swap(out_buf& o) noexcept {
+    std::swap(data_, o.data_);
+    std::swap(cap_, o.cap_);
+    std::swap(len, o.len);
+    std::swap(off, o.off);
 }
 
 tls_stream::tls_stream(ref_ptr<stream> under, config& cfg, SSL* ssl)
@@ -284,7 +379,7 @@ void tls_stream::pump(aio_list& done) {
         }
         // Plaintext from writers, while the ciphertext backlog is small.
         while (aio* a = wrq_.front()) {
-            if (BIO_ctrl_pending(wbio_) >= max_pending_out) {
+            if (pending_out() >= max_pending_out) {
                 break;
             }
             const void* p = nullptr;
@@ -359,101 +454,81 @@ void tls_stream::pump(aio_list& done) {
     // at every pump while one is out: the time to give back what a burst
     // grew).
     if (want_read && !rx_busy_ && rx_err_ == 0) {
-        trim_bios();
+        trim_out();
         start_rx();
     }
 }
 
-namespace {
-// The buffer a memory BIO holds, whether or not it has data in it.
-std::size_t mem_capacity(BIO* b) {
-    BUF_MEM* m = nullptr;
-    BIO_get_mem_ptr(b, &m);
-    return m != nullptr ? m->max : 0;
-}
-} // namespace
-
-// With mtx_ held and the engine waiting for the peer: a memory BIO keeps
-// the largest buffer it ever needed (records of a large answer or upload,
-// up to 64 KiB of ciphertext out), so one that grew past a small burst is
-// swapped for a fresh one once it is empty.  Not while a burst goes on:
-// the send side waits until nothing is queued or in flight, the receive
-// side until a receive fitted the small buffer (as for netin_).
-void tls_stream::trim_bios() {
-    if (!hs_done_) {
-        return; // handshake flights are small, and OpenSSL may buffer them
-    }
-    if (!tx_busy_ && wrq_.empty() && BIO_ctrl_pending(wbio_) == 0 &&
-        mem_capacity(wbio_) > small_size) {
-        if (BIO* b = BIO_new(BIO_s_mem())) {
-            SSL_set0_wbio(ssl_, b); // frees the old one
-            wbio_ = b;
-        }
-    }
-    if (!rx_big_ && BIO_ctrl_pending(rbio_) == 0 && mem_capacity(rbio_) > small_size) {
-        if (BIO* b = BIO_new(BIO_s_mem())) {
-            BIO_set_mem_eof_return(b, -1);
-            SSL_set0_rbio(ssl_, b);
-            rbio_ = b;
-        }
+// With mtx_ held and the engine waiting for the peer: a fill_ that grew
+// past a small flight (records of a large answer, up to 64 KiB queued) is
+// freed once it is empty, so that a waiting connection does not keep it.
+// Not before the handshake is done (its flights are small) nor while
+// anything is queued or in flight.
+void tls_stream::trim_out() {
+    if (hs_done_ && !tx_busy_ && wrq_.empty() && fill_.len == 0 && fill_.cap() > small_size) {
+        fill_.release();
     }
 }
 
 std::size_t tls_stream::buffer_bytes() {
     std::lock_guard lk(mtx_);
-    return mem_capacity(rbio_) + mem_capacity(wbio_) + (netin_ ? net_size : 0) +
-           (netout_ ? net_size : 0);
+    return (netin_ ? net_size : 0) + fill_.cap() + flight_.cap();
 }
 
 // With mtx_ held and no send in flight: sends what the engine wrote.  The
-// socket usually takes it all at once; only what it does not take is kept
-// (in netout_) for an asynchronous send.
+// socket usually takes it all at once; what it does not take goes out
+// asynchronously from flight_, while the engine writes on into fill_.
 void tls_stream::flush_out() {
-    while (!tx_busy_ && BIO_ctrl_pending(wbio_) > 0) {
-        char* buf = scratch();
-        int n = BIO_read(wbio_, buf, static_cast<int>(net_size));
-        if (n <= 0) {
-            return;
-        }
-        std::size_t len = static_cast<std::size_t>(n);
-        std::size_t sent = 0;
-        nng_iov iov{buf, len};
-        if (!under_->try_send(&iov, 1, sent)) {
-            sent = 0; // send() reports whatever stopped it
-        }
-        if (sent == len) {
-            continue;
-        }
-        if (!netout_) {
-            netout_.reset(new char[net_size]);
-        }
-        out_len_ = len - sent;
-        out_off_ = 0;
-        std::memcpy(netout_.get(), buf + sent, out_len_);
-        nng_iov rest{netout_.get(), out_len_};
-        (void)tx_.set_iov(1, &rest);
-        tx_busy_ = true;
-        add_ref();
-        under_->send(&tx_);
+    if (tx_busy_ || fill_.len == 0) {
+        return;
     }
-    if (!tx_busy_) {
-        netout_.reset(); // all sent: an idle stream keeps no buffer
+    std::size_t sent = 0;
+    nng_iov iov{fill_.data(), fill_.len};
+    if (!under_->try_send(&iov, 1, sent)) {
+        sent = 0; // send() reports whatever stopped it
     }
+    if (sent == fill_.len) {
+        fill_.len = 0;
+        return;
+    }
+    fill_.swap(flight_); // flight_ was empty: no send is in flight
+    flight_.off = sent;
+    nng_iov rest{flight_.data() + sent, flight_.len - sent};
+    (void)tx_.set_iov(1, &rest);
+    tx_busy_ = true;
+    add_ref();
+    under_->send(&tx_);
 }
 
-// With mtx_ held: a receive of ciphertext, into small_in_ or netin_ as
-// the last receive decided.
+// With mtx_ held, the engine waiting for ciphertext: a receive into
+// small_in_ or netin_, as the last receive decided.  The engine asks for
+// more only once it has taken everything it was given, so the window is
+// empty here; if it were not, its bytes move to the front of the buffer.
 void tls_stream::start_rx() {
+    std::size_t left = in_len_ - in_off_;
     char* buf = small_in_;
-    std::size_t cap = small_size;
-    if (rx_big_) {
+    std::size_t size = small_size;
+    if (rx_big_ || left > small_size) {
         if (!netin_) {
             netin_.reset(new char[net_size]);
         }
         buf = netin_.get();
-        cap = net_size;
+        size = net_size;
     }
-    nng_iov iov{buf, cap};
+    if (left > 0) {
+        std::memmove(buf, in_buf_ + in_off_, left);
+    }
+    if (buf != netin_.get()) {
+        netin_.reset(); // the burst is over: give the big buffer back
+    }
+    in_buf_ = buf;
+    in_off_ = 0;
+    in_len_ = left;
+    rx_cap_ = size - left;
+    if (rx_cap_ == 0) {
+        return; // (cannot happen: see above) the engine reads first
+    }
+    nng_iov iov{buf + left, rx_cap_};
     (void)rx_.set_iov(1, &iov);
     rx_busy_ = true;
     add_ref();
@@ -475,15 +550,14 @@ void tls_stream::rx_cb(void* arg) {
             }
         } else {
             std::size_t n = s->rx_.count();
-            BIO_write(s->rbio_, s->rx_big_ ? s->netin_.get() : s->small_in_, static_cast<int>(n));
+            s->in_len_ += n; // the engine reads it from there
             // A full small buffer: more is coming, take it 16 KiB at a
             // time.  A receive that would have fitted the small one: the
-            // burst is over, give the big one back.
-            if (!s->rx_big_ && n == small_size) {
+            // burst is over, the big one goes at the next receive.
+            if (!s->rx_big_ && n == s->rx_cap_) {
                 s->rx_big_ = true;
             } else if (s->rx_big_ && n <= small_size) {
                 s->rx_big_ = false;
-                s->netin_.reset();
             }
         }
         s->pump(done);
@@ -502,21 +576,23 @@ void tls_stream::tx_cb(void* arg) {
         int rv = s->tx_.result();
         if (rv != 0) {
             s->tx_busy_ = false;
+            s->flight_.release();
             if (s->err_ == 0) {
                 s->err_ = rv;
             }
             s->fail_all(s->err_, done);
             s->under_->close();
         } else {
-            s->out_off_ += s->tx_.count();
-            if (s->out_off_ < s->out_len_) {
-                nng_iov iov{s->netout_.get() + s->out_off_, s->out_len_ - s->out_off_};
+            s->flight_.off += s->tx_.count();
+            if (s->flight_.off < s->flight_.len) {
+                nng_iov iov{s->flight_.data() + s->flight_.off, s->flight_.len - s->flight_.off};
                 (void)s->tx_.set_iov(1, &iov);
                 s->add_ref();
                 s->under_->send(&s->tx_);
             } else {
                 s->tx_busy_ = false;
-                if (s->err_ != 0 && BIO_ctrl_pending(s->wbio_) == 0) {
+                s->flight_.release();
+                if (s->err_ != 0 && s->fill_.len == 0) {
                     s->under_->close(); // the alert is out
                 } else {
                     s->pump(done);
@@ -573,12 +649,11 @@ void tls_stream::send_close_notify() {
         ERR_clear_error();
         return;
     }
-    char* buf = scratch();
-    int n = BIO_read(wbio_, buf, static_cast<int>(net_size));
-    if (n > 0) {
-        nng_iov iov{buf, static_cast<std::size_t>(n)};
+    if (fill_.len > 0) {
+        nng_iov iov{fill_.data(), fill_.len};
         std::size_t sent = 0;
         (void)under_->try_send(&iov, 1, sent);
+        fill_.len = 0;
     }
 }
 

@@ -1,10 +1,12 @@
-// A TLS stream over any byte stream, on OpenSSL 3 with memory BIOs: the
-// engine never touches a socket; ciphertext moves between the BIOs and the
+// A TLS stream over any byte stream, on OpenSSL 3: the engine never
+// touches a socket.  Its one BIO (a method of ours) reads ciphertext from
+// the stream's receive buffer and appends what the engine writes to the
+// stream's send buffer; ciphertext moves between those buffers and the
 // underlying stream through two internal aios, so the TLS stream keeps the
 // aio contract of every stream (stream.hpp) and runs on the same loops.
 //
-//   user send -> SSL_write -> wbio -> (flush) -> underlying send
-//   underlying recv -> rbio -> SSL_read -> user recv
+//   user send -> SSL_write -> fill_ -> (flush) -> underlying send
+//   underlying recv -> small_in_ / netin_ -> SSL_read -> user recv
 //
 // The handshake runs on the first operation (or at once with start()).
 // Backpressure: SSL_write is not called while more than 64 KiB of
@@ -26,6 +28,7 @@
 
 typedef struct ssl_st SSL;
 typedef struct bio_st BIO;
+typedef struct bio_method_st BIO_METHOD;
 
 namespace nnghttp::detail::tls {
 
@@ -49,8 +52,8 @@ class tls_stream final : public stream {
     // our own; what the engine has decrypted already completes it at once.
     bool wait_readable(ready_fn fn, void* arg, char* buf, std::size_t len) override;
     // Bytes of the buffers the stream holds beyond its own fixed size
-    // (ciphertext buffers and the engine's memory BIOs; not OpenSSL's
-    // record buffers): what an idle connection keeps (tests).
+    // (ciphertext buffers; not OpenSSL's record buffers): what an idle
+    // connection keeps (tests).
     std::size_t buffer_bytes();
 
   private:
@@ -71,8 +74,7 @@ class tls_stream final : public stream {
     ref_ptr<stream> under_;
     config* cfg_;
     SSL* ssl_;
-    BIO* rbio_; // ciphertext in (owned by ssl_)
-    BIO* wbio_; // ciphertext out (owned by ssl_)
+    BIO* bio_; // the engine's BIO, both ways (owned by ssl_)
     bool hs_done_ = false;
     bool closed_ = false;
     int err_ = 0; // sticky: every operation fails with it
@@ -84,22 +86,55 @@ class tls_stream final : public stream {
     void* wake_arg_ = nullptr;
     bool rx_busy_ = false, tx_busy_ = false;
     int rx_err_ = 0; // the underlying stream's receive side ended with this
-    // Buffers: an idle connection holds only small_in_.  Ciphertext is
-    // received into small_in_ until a receive fills it, then into netin_
-    // (16 KiB, allocated then) until a receive fits small_in_ again, when
-    // netin_ is freed.  Ciphertext out goes through a per-thread scratch
-    // buffer and, when the socket takes it all at once (the usual case),
-    // needs nothing else; the rest waits in netout_, which is freed when
-    // everything has been sent.
+    // Ciphertext out: a buffer that grows as the engine writes to it.
+    class out_buf {
+      public:
+        out_buf() = default;
+        ~out_buf();
+        out_buf(const out_buf&) = delete;
+        out_buf& operator=(const out_buf&) = delete;
+        bool append(const char* p, std::size_t n) noexcept; // false: no memory
+        void release() noexcept;
+        void swap(out_buf& o) noexcept;
+        char* data() const noexcept { return data_; }
+        std::size_t cap() const noexcept { return cap_; }
+        std::size_t len = 0; // bytes written
+        std::size_t off = 0; // of which sent
+      private:
+        char* data_ = nullptr;
+        std::size_t cap_ = 0;
+    };
+
+    // The engine's BIO method (bio_method()) and its calls.
+    static BIO_METHOD* bio_method();
+    static int bio_read(BIO* b, char* out, std::size_t len, std::size_t* got);
+    static int bio_write(BIO* b, const char* in, std::size_t len, std::size_t* put);
+    static long bio_ctrl(BIO* b, int cmd, long num, void* ptr);
+
+    // Buffers: an idle connection holds small_in_ and at most small_size
+    // bytes of fill_.  Ciphertext is received into small_in_ until a
+    // receive fills it, then into netin_ (16 KiB, allocated then) until a
+    // receive fits small_in_ again, when netin_ is freed; the engine reads
+    // it from there (in_buf_, bytes in_off_ to in_len_).  What the engine
+    // writes goes into fill_, which flush_out() hands to the socket at once
+    // (the usual case, and fill_ is kept for the next flight) or, for what
+    // the socket does not take, swaps into flight_ for an asynchronous
+    // send while the engine writes on into a fresh fill_.  flight_ is freed
+    // when its send is done; a fill_ that grew past small_size, once it is
+    // empty and the stream waits for its peer (trim_out).
     void start_rx();
     void flush_out();
     void send_close_notify();
-    void trim_bios();
+    void trim_out();
+    std::size_t pending_out() const noexcept { return fill_.len + (flight_.len - flight_.off); }
     static constexpr std::size_t net_size = 16 * 1024;
     static constexpr std::size_t small_size = 2048;
-    std::unique_ptr<char[]> netin_, netout_;
-    bool rx_big_ = false; // this receive goes into netin_
-    std::size_t out_len_ = 0, out_off_ = 0;
+    std::unique_ptr<char[]> netin_;
+    bool rx_big_ = false; // the next receive goes into netin_
+    char* in_buf_ = nullptr;
+    std::size_t in_off_ = 0, in_len_ = 0;
+    std::size_t rx_cap_ = 0; // room the receive in flight was given
+    out_buf fill_, flight_;
     char small_in_[small_size];
 };
 
