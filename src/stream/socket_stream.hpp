@@ -35,6 +35,28 @@ inline bool is_aborted(const asio::error_code& ec) noexcept {
     return ec.value() == static_cast<int>(asio::error::operation_aborted);
 }
 
+// Asio's socket over a descriptor the stream owns outright.  Asio takes an
+// adopted descriptor for one that may be shared (dup'ed) and in blocking
+// mode: it sets non-blocking mode with ioctl(FIONBIO) at the first
+// operation and removes the descriptor from epoll (EPOLL_CTL_DEL) before
+// closing it, two system calls per connection.  Ours come from accept4 or
+// socket with SOCK_NONBLOCK and are never shared, and closing removes a
+// descriptor from epoll anyway, so the socket tells Asio that (its state
+// flags; Asio 1.22's reactor service, which Debian 12 ships).
+class owned_socket : public asio::generic::stream_protocol::socket {
+public:
+    owned_socket(asio::io_context& ctx, const asio::generic::stream_protocol& p, int fd)
+        : basic_stream_socket(ctx, p, fd) {
+#if defined(ASIO_HAS_IO_URING_AS_DEFAULT) || defined(ASIO_HAS_IOCP)
+        // another backend: its own rules, left alone
+#else
+        namespace ops = asio::detail::socket_ops;
+        auto& st = impl_.get_implementation().state_;
+        st = static_cast<ops::state_type>((st & ~ops::possible_dup) | ops::internal_non_blocking);
+#endif
+    }
+};
+
 class socket_stream final : public stream {
 public:
     enum class kind { tcp, ipc };
@@ -77,7 +99,7 @@ private:
     // A socket, not a plain descriptor, for Asio's receive: it knows when a
     // receive drained the socket and then queues the next one without a
     // system call (see wait_readable).
-    asio::generic::stream_protocol::socket desc_;
+    owned_socket desc_;
     int fd_;
     kind kind_;
     bool closed_ = false;
