@@ -474,9 +474,9 @@ TEST_F(TlsStream, ClosingAfterTheAnswerSendsCloseNotify) {
 }
 
 // After a large exchange each way, a TLS stream waiting for its peer holds
-// no large buffer: the memory BIOs that grew to carry 16 KiB records are
-// swapped for fresh ones once empty (before, an https connection kept
-// them for life: ~29 KiB more per idle connection after one 256 KiB
+// no large buffer: the send buffer that grew to carry 16 KiB records is
+// freed once empty (with OpenSSL's memory BIOs, which keep what they grew,
+// an https connection kept ~29 KiB more for life after one 256 KiB
 // answer), and the 16 KiB receive buffer goes after a small receive.
 TEST_F(TlsStream, WaitingStreamsGiveBackWhatALargeExchangeGrew) {
     tls_pair p;
