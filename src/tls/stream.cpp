@@ -108,10 +108,7 @@ int tls_stream::bio_read(BIO* b, char* out, std::size_t len, std::size_t* got) {
     }
     std::size_t n = std::min(len, avail);
     std::memcpy(out, s->in_buf_ + s->in_off_, n);
-    s->in_off_ += n;
-    if (s->in_off_ == s->in_len_) {
-        s->in_off_ = s->in_len_ = 0;
-    }
+    s->in_off_ += n; // start_rx() moves the window back to the front
     *got = n;
     return 1;
 }
