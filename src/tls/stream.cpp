@@ -234,9 +234,13 @@ bool tls_stream::wait_readable(ready_fn fn, void* arg, char* buf, std::size_t le
         // for a whole connection: that mode frees and allocates them at
         // every flight of a handshake (about a tenth more CPU per
         // handshake, measured), so a wait before the handshake keeps them.
+        // Our send buffer goes too (2 KiB per parked connection).
         if (hs_done_) {
             SSL_set_mode(ssl_, SSL_MODE_RELEASE_BUFFERS);
             (void)SSL_free_buffers(ssl_); // kept if a partial record waits
+            if (!tx_busy_ && fill_.len == 0) {
+                fill_.release(); // and ours: the next answer allocates one
+            }
         }
     }
     nng_iov iov{buf, len};
