@@ -1143,9 +1143,17 @@ void server::accept_cb(void* arg) {
                 std::lock_guard lk(rec->home->mtx);
                 rec->home->all.push_back(rec);
             }
-            // A new connection must send its first request head in time.
-            park_record(rec, ref_ptr<stream>::adopt(st),
-                        s->head_timeout_.load(std::memory_order_relaxed), true);
+            if (st->home() == nullptr && s->nconns_.load(std::memory_order_relaxed) <= tls_park_above) {
+                // A TLS connection on a server with few of them keeps a
+                // session from the start, as between requests: a session
+                // reads the first head at once (its timeout the head's).
+                rec->parked_stream = st;
+                on_ready(rec, 0);
+            } else {
+                // A new connection must send its first request head in time.
+                park_record(rec, ref_ptr<stream>::adopt(st),
+                            s->head_timeout_.load(std::memory_order_relaxed), true);
+            }
         }
     }
     std::lock_guard lk(s->mtx_);

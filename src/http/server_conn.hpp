@@ -112,7 +112,8 @@ inline constexpr std::size_t session_pool_buffered = 8;
 // only while the server holds more connections than this.  Parking costs
 // a TLS request about 4% more CPU (the buffers are allocated again for
 // the next request); below this many connections the memory is the
-// better bargain.
+// better bargain.  Below it a new TLS connection takes a session at
+// accept, too, instead of waiting parked for its first bytes.
 inline constexpr std::size_t tls_park_above = 256;
 
 } // namespace nnghttp::detail::http
