@@ -6,6 +6,7 @@
 // and pass under "none"; plain HTTP or garbage on the TLS port is closed
 // without harming other clients.
 #include "support/nng_test.hpp"
+#include "http/server.hpp"
 #include "support/tls_material.hpp"
 #include "tls/stream.hpp"
 
@@ -64,11 +65,18 @@ nng_tls_config* client_cfg(const char* ca, const char* name, nng_tls_auth_mode m
 // An https server with a static route, on an ephemeral port.
 class https_server {
   public:
-    explicit https_server(const char* pem = "server.pem") {
+    // head_timeout_ms > 0: the server's head timeout (default 30 s).
+    explicit https_server(const char* pem = "server.pem", int head_timeout_ms = 0) {
         nng_url* u = nullptr;
         EXPECT_EQ(nng_url_parse(&u, "https://127.0.0.1:0"), 0);
         EXPECT_EQ(nng_http_server_hold(&srv_, u), 0);
         nng_url_free(u);
+        if (head_timeout_ms > 0) {
+            auto& srv = *reinterpret_cast<nnghttp::detail::http::server*>(srv_);
+            auto l = srv.limits();
+            l.head_timeout = head_timeout_ms;
+            srv.set_limits(l);
+        }
         nng_tls_config* cfg = server_cfg(pem);
         EXPECT_EQ(nng_http_server_set_tls(srv_, cfg), 0);
         nng_tls_config_free(cfg); // the server holds it
@@ -471,6 +479,44 @@ TEST_F(TlsStream, ClosingAfterTheAnswerSendsCloseNotify) {
                            " True\n";
         EXPECT_EQ(out, want) << version;
     }
+}
+
+// An https client that sends nothing, before or after its handshake, is
+// closed once the head timeout passes (a new TLS connection reads with a
+// session from accept on, its timeout the head's), and one that asks in
+// time meanwhile is served.
+TEST_F(TlsStream, SilentHttpsClientsMeetTheHeadTimeout) {
+    https_server srv("server.pem", 400);
+    std::string ca = material::get().path("ca.crt");
+    std::string script =
+        "import socket, ssl, time\n"
+        "port = " + std::to_string(srv.port()) + "\n"
+        "ctx = ssl.create_default_context(cafile='" + ca + "')\n"
+        "def closed_after(s, t0):\n"
+        "    try:\n"
+        "        while s.recv(100):\n"
+        "            pass\n"
+        "    except (OSError, ssl.SSLError):\n"
+        "        pass\n"
+        "    return time.monotonic() - t0\n"
+        "t0 = time.monotonic()\n"
+        "raw = socket.create_connection(('127.0.0.1', port), timeout=10)\n"
+        "quiet = ctx.wrap_socket(socket.create_connection(('127.0.0.1', port), timeout=10),\n"
+        "                        server_hostname='localhost')\n"
+        "ok = ctx.wrap_socket(socket.create_connection(('127.0.0.1', port), timeout=10),\n"
+        "                     server_hostname='localhost')\n"
+        "ok.sendall(b'GET /static HTTP/1.1\\r\\nHost: localhost\\r\\n\\r\\n')\n"
+        "served = ok.recv(4096).endswith(b'Hello, world!')\n"
+        "for name, s in (('raw', raw), ('quiet', quiet)):\n"
+        "    d = closed_after(s, t0)\n"
+        "    print(name, 'closed' if 0.3 <= d < 5 else 'after %.2f s' % d)\n"
+        "print('served', served)\n";
+    std::string path = material::get().path("head_timeout.py");
+    FILE* f = std::fopen(path.c_str(), "w");
+    ASSERT_NE(f, nullptr);
+    std::fputs(script.c_str(), f);
+    std::fclose(f);
+    EXPECT_EQ(run("timeout 30 python3 '" + path + "' 2>&1"), "raw closed\nquiet closed\nserved True\n");
 }
 
 // After a large exchange each way, a TLS stream waiting for its peer holds
