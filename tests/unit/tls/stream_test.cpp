@@ -42,6 +42,19 @@ std::string run(const std::string& cmd) {
     return out;
 }
 
+// Runs a Python script (written to the test material's directory as name)
+// for at most secs seconds; its stdout and stderr.
+std::string run_python(const char* name, const std::string& script, int secs) {
+    std::string path = material::get().path(name);
+    FILE* f = std::fopen(path.c_str(), "w");
+    if (f == nullptr) {
+        return "cannot write " + path;
+    }
+    std::fputs(script.c_str(), f);
+    std::fclose(f);
+    return run("timeout " + std::to_string(secs) + " python3 '" + path + "' 2>&1");
+}
+
 nng_tls_config* server_cfg(const char* pem = "server.pem") {
     nng_tls_config* c = nullptr;
     EXPECT_EQ(nng_tls_config_alloc(&c, NNG_TLS_MODE_SERVER), 0);
@@ -469,12 +482,7 @@ TEST_F(TlsStream, ClosingAfterTheAnswerSendsCloseNotify) {
             "except ssl.SSLEOFError:\n"
             "    pass\n"
             "print(end, t.version(), data.endswith(b'Hello, world!'))\n";
-        std::string path = material::get().path("close_notify.py");
-        FILE* f = std::fopen(path.c_str(), "w");
-        ASSERT_NE(f, nullptr);
-        std::fputs(script.c_str(), f);
-        std::fclose(f);
-        std::string out = run("timeout 20 python3 '" + path + "' 2>&1");
+        std::string out = run_python("close_notify.py", script, 20);
         std::string want = std::string("close_notify ") + (version[6] == '2' ? "TLSv1.2" : "TLSv1.3") +
                            " True\n";
         EXPECT_EQ(out, want) << version;
@@ -511,12 +519,7 @@ TEST_F(TlsStream, SilentHttpsClientsMeetTheHeadTimeout) {
         "    d = closed_after(s, t0)\n"
         "    print(name, 'closed' if 0.3 <= d < 5 else 'after %.2f s' % d)\n"
         "print('served', served)\n";
-    std::string path = material::get().path("head_timeout.py");
-    FILE* f = std::fopen(path.c_str(), "w");
-    ASSERT_NE(f, nullptr);
-    std::fputs(script.c_str(), f);
-    std::fclose(f);
-    EXPECT_EQ(run("timeout 30 python3 '" + path + "' 2>&1"), "raw closed\nquiet closed\nserved True\n");
+    EXPECT_EQ(run_python("head_timeout.py", script, 30), "raw closed\nquiet closed\nserved True\n");
 }
 
 // After a large exchange each way, a TLS stream waiting for its peer holds
