@@ -115,13 +115,19 @@ class txn final : public ref_counted {
     }
 
     void step() {
+        bool finishing;
         {
             std::lock_guard lk(mtx_);
             step_locked();
+            // Claimed under the lock: once this step unlocks, the next
+            // operation's completion may already run step() on another
+            // loop, and only one of them may finish the user's aio.
+            finishing = fin_aio_ != nullptr && !fin_claimed_;
+            fin_claimed_ = fin_claimed_ || finishing;
         }
         // The user's callback runs outside the lock, here on the loop (not
         // inside the initiating call), once the request is out.
-        if (fin_aio_ != nullptr) {
+        if (finishing) {
             finish_after_write();
         }
     }
@@ -395,6 +401,7 @@ class txn final : public ref_counted {
     std::string acc_;
     std::size_t got_ = 0;
     aio* fin_aio_ = nullptr; // finished by step() after unlocking
+    bool fin_claimed_ = false; // a step() is finishing fin_aio_ (under mtx_)
     int fin_rv_ = 0;
     unsigned write_polls_ = 0;
     aio wr_; // the request's write
