@@ -123,7 +123,9 @@ class txn final : public ref_counted {
             // operation's completion may already run step() on another
             // loop, and only one of them may finish the user's aio.
             finishing = fin_aio_ != nullptr && !fin_claimed_;
-            fin_claimed_ = fin_claimed_ || finishing;
+            if (finishing) {
+                fin_claimed_ = true;
+            }
         }
         // The user's callback runs outside the lock, here on the loop (not
         // inside the initiating call), once the request is out.

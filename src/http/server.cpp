@@ -633,6 +633,28 @@ void drop_record(server_conn* rec) {
 
 void arm_sweep(server& srv, server::slot& sl); // with sl.mtx held
 
+// Gives rec a session over st, reading the next head at once after the n
+// bytes (n > 0) already in rec->wake.  Closed at once if stop() ran.
+void start_session(server_conn* rec, ref_ptr<stream> st, long n) {
+    server::slot& sl = *rec->home;
+    session* s = take_session(*rec->srv, sl);
+    bool stopped;
+    {
+        std::lock_guard lk(sl.mtx);
+        rec->active = s;
+        s->attach(rec, std::move(st));
+        stopped = rec->closing; // stop() ran before the session was in place
+    }
+    if (n > 0) {
+        // What the wait received: the start of the next request.
+        s->put_back(std::string_view(rec->wake, static_cast<std::size_t>(n)));
+    }
+    s->begin();
+    if (stopped) {
+        s->close();
+    }
+}
+
 // The parked stream is readable (or closed): wake the connection.
 void on_ready(void* arg, long n) {
     auto* rec = static_cast<server_conn*>(arg);
@@ -653,22 +675,7 @@ void on_ready(void* arg, long n) {
         drop_record(rec);
         return;
     }
-    session* s = take_session(*rec->srv, sl);
-    bool stopped;
-    {
-        std::lock_guard lk(sl.mtx);
-        rec->active = s;
-        s->attach(rec, std::move(st));
-        stopped = rec->closing; // stop() ran between the two locks
-    }
-    if (n > 0) {
-        // What the wait received: the start of the next request.
-        s->put_back(std::string_view(rec->wake, static_cast<std::size_t>(n)));
-    }
-    s->begin();
-    if (stopped) {
-        s->close();
-    }
+    start_session(rec, std::move(st), n);
 }
 
 // Parks rec with st: waits for bytes without a session.  A connection
@@ -1147,8 +1154,7 @@ void server::accept_cb(void* arg) {
                 // A TLS connection on a server with few of them keeps a
                 // session from the start, as between requests: a session
                 // reads the first head at once (its timeout the head's).
-                rec->parked_stream = st;
-                on_ready(rec, 0);
+                start_session(rec, ref_ptr<stream>::adopt(st), 0);
             } else {
                 // A new connection must send its first request head in time.
                 park_record(rec, ref_ptr<stream>::adopt(st),
