@@ -197,6 +197,9 @@ private:
     int result_ = 0;
     std::size_t count_ = 0;
     unsigned niov_ = 0;
+    std::array<nng_iov, max_iov> iov_{};
+    std::array<void*, max_args> inputs_{};
+    std::array<void*, max_args> outputs_{};
 
     // Guarded by shard_.mtx:
     aio_cancel_fn cancel_fn_ = nullptr;
@@ -222,11 +225,6 @@ private:
     aio_queue* q_owner_ = nullptr;
     // Owned by whoever holds the aio in an aio_list (one thread at a time).
     aio* l_next_ = nullptr;
-    // Last: the state above, touched by every operation, fits in three
-    // cache lines with the first vector; the rest is seldom used.
-    std::array<nng_iov, max_iov> iov_{};
-    std::array<void*, max_args> inputs_{};
-    std::array<void*, max_args> outputs_{};
 };
 
 // A FIFO of aios for a provider, linked through the aios themselves (no
