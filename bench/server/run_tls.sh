@@ -435,34 +435,28 @@ if ((PAIR_ROUNDS > 0)) && [[ " ${active[*]} " == *" ours "* ]]; then
             ratios=()
             for ((round = 1; round <= PAIR_ROUNDS; round++)); do
                 alive ours && alive "$other" || break
-                oa=$tmp/pair-$test-ours-$round.out ob=$tmp/pair-$test-$other-$round.out
                 # Whichever server is read and loaded first reads about
                 # 0.5% cheaper (the same binary paired with itself: 0.984-
                 # 1.001 when one always went first): odd rounds start with
                 # ours, even rounds with the other, and the median sees both.
-                if ((round % 2)); then
-                    a0=$("${py[@]}" cputicks "${PID[ours]}")
-                    b0=$("${py[@]}" cputicks "${PID[$other]}")
-                    pair_client "$test" "${PORT[ours]}" "$half" "$oa"
-                    pa=$!
-                    pair_client "$test" "${PORT[$other]}" "$half" "$ob"
-                    pb=$!
-                else
-                    b0=$("${py[@]}" cputicks "${PID[$other]}")
-                    a0=$("${py[@]}" cputicks "${PID[ours]}")
-                    pair_client "$test" "${PORT[$other]}" "$half" "$ob"
-                    pb=$!
-                    pair_client "$test" "${PORT[ours]}" "$half" "$oa"
-                    pa=$!
-                fi
-                wait "$pa" "$pb" || true
-                if ((round % 2)); then
-                    a1=$("${py[@]}" cputicks "${PID[ours]}")
-                    b1=$("${py[@]}" cputicks "${PID[$other]}")
-                else
-                    b1=$("${py[@]}" cputicks "${PID[$other]}")
-                    a1=$("${py[@]}" cputicks "${PID[ours]}")
-                fi
+                order=(ours "$other")
+                if ((round % 2 == 0)); then order=("$other" ours); fi
+                declare -A t0=() t1=() out=()
+                pids=()
+                for name in "${order[@]}"; do
+                    out[$name]=$tmp/pair-$test-$name-$round.out
+                    t0[$name]=$("${py[@]}" cputicks "${PID[$name]}")
+                done
+                for name in "${order[@]}"; do
+                    pair_client "$test" "${PORT[$name]}" "$half" "${out[$name]}"
+                    pids+=($!)
+                done
+                wait "${pids[@]}" || true
+                for name in "${order[@]}"; do
+                    t1[$name]=$("${py[@]}" cputicks "${PID[$name]}")
+                done
+                oa=${out[ours]} ob=${out[$other]}
+                a0=${t0[ours]} a1=${t1[ours]} b0=${t0[$other]} b1=${t1[$other]}
                 na=$(pair_count "$test" "$oa")
                 nb=$(pair_count "$test" "$ob")
                 if [[ -z $na || -z $nb ]] || ((na == 0 || nb == 0)); then
