@@ -4,7 +4,6 @@
 #include "core/executor.hpp"
 #include "stream/sockaddr.hpp"
 
-#include <asio/bind_cancellation_slot.hpp>
 #include <asio/error.hpp>
 
 #include <array>
@@ -29,7 +28,8 @@ asio::generic::stream_protocol protocol_of(socket_stream::kind k) {
 } // namespace
 
 socket_stream::socket_stream(asio::io_context& ctx, int fd, kind k, const nng_sockaddr* path_addr)
-    : ctx_(ctx), desc_(ctx, protocol_of(k), fd), fd_(fd), kind_(k) {
+    : ctx_(ctx), reactor_(asio::use_service<asio::detail::reactor>(ctx)), desc_(ctx, protocol_of(k), fd),
+      fd_(fd), kind_(k) {
     if (path_addr != nullptr) {
         path_addr_ = std::make_unique<nng_sockaddr>(*path_addr);
     }
@@ -40,12 +40,13 @@ void socket_stream::send(aio* a) {
     start_send(a);
 }
 
-// Receives go through Asio's socket receive rather than a readiness wait
-// plus our own readv: Asio knows when a receive drained the socket and then
-// queues the next one on the edge-triggered registration with no system
-// call, where a readiness wait re-registers the descriptor (epoll_ctl) each
-// time.  Only the head of the queue has a receive in flight; cancelling it
-// goes through Asio (the bytes may already be in the aio's buffers).
+// Receives are reactor operations (rx_op) rather than a readiness wait plus
+// our own read: the reactor tries one at once unless the last drained the
+// socket, and otherwise queues it on the edge-triggered registration with
+// no system call, where a readiness wait re-registers the descriptor
+// (epoll_ctl) each time.  Only the head of the queue has a receive in
+// flight; cancelling it goes through the reactor (the bytes may already be
+// in the aio's buffers).
 void socket_stream::recv(aio* a) {
     if (!a->begin()) {
         return;
@@ -68,32 +69,84 @@ void socket_stream::recv(aio* a) {
     complete_initiated(done);
 }
 
-// With mtx_ held and rdq_ not empty: a receive for its head.  One
-// buffer (the common case) is a plain recv(2); several go as an array that
-// Asio copies into its operation (no room for them in every stream).
+socket_stream::rx_op::rx_op(socket_stream* s, done_fn fn)
+    : reactor_op(asio::error_code(), &rx_op::perform_recv, &rx_op::complete), self(s), on_done(fn) {}
+
+// Run by the reactor, under the registration's lock: at once when the
+// receive starts (unless the last one drained the socket), then at each
+// edge until it is done.
+asio::detail::reactor_op::status socket_stream::rx_op::perform_recv(asio::detail::reactor_op* base) {
+    auto* o = static_cast<rx_op*>(base);
+    ssize_t r;
+    do {
+        r = o->nvec == 1 ? ::recv(o->fd, o->vec[0].iov_base, o->vec[0].iov_len, 0)
+                         : ::readv(o->fd, o->vec, static_cast<int>(o->nvec));
+    } while (r < 0 && errno == EINTR);
+    if (r < 0) {
+        if (errno == EAGAIN || errno == EWOULDBLOCK) {
+            return not_done;
+        }
+        o->ec_ = asio::error_code(errno, asio::error::get_system_category());
+        return done;
+    }
+    o->bytes_transferred_ = static_cast<std::size_t>(r);
+    if (r == 0) {
+        o->ec_ = asio::error::eof;
+        return done_and_exhausted;
+    }
+    // Fewer bytes than there was room for: the socket is empty now.
+    return o->bytes_transferred_ < o->want ? done_and_exhausted : done;
+}
+
+// Run by the loop when the receive is done, failed or was cancelled
+// (owner != nullptr), or when the loop shuts down with it queued.
+void socket_stream::rx_op::complete(void* owner, asio::detail::scheduler_operation* base,
+                                    const asio::error_code&, std::size_t) {
+    auto* o = static_cast<rx_op*>(base);
+    socket_stream* s = o->self;
+    if (owner != nullptr) {
+        // The callee may start this operation again: read it out first.
+        asio::error_code ec = o->ec_;
+        std::size_t n = o->bytes_transferred_;
+        (s->*(o->on_done))(ec, n);
+    }
+    s->release(); // start_op's reference
+}
+
+void socket_stream::start_op(rx_op& op) {
+    add_ref();
+    op.ec_ = asio::error_code();
+    op.bytes_transferred_ = 0;
+    op.cancellation_key_ = &op;
+    op.fd = fd_;
+    op.want = 0;
+    for (unsigned i = 0; i < op.nvec; i++) {
+        op.want += op.vec[i].iov_len;
+    }
+    if (op.want == 0) {
+        reactor_.post_immediate_completion(&op, false); // nothing to read: 0 bytes
+        return;
+    }
+    reactor_.start_op(asio::detail::reactor::read_op, fd_, desc_.reactor_data(), &op, false, true);
+}
+
+// With mtx_ held and rdq_ not empty: a receive for its head.
 void socket_stream::start_recv() {
     aio* a = rdq_.front();
     const nng_iov* iov = a->iov();
-    std::array<asio::mutable_buffer, aio::max_iov> bufs;
     unsigned n = 0;
     for (unsigned i = 0; i < a->iov_count(); i++) {
         if (iov[i].iov_len > 0) {
-            bufs[n++] = asio::mutable_buffer(iov[i].iov_buf, iov[i].iov_len);
+            rd_vec_[n].iov_base = iov[i].iov_buf;
+            rd_vec_[n].iov_len = iov[i].iov_len;
+            n++;
         }
     }
     rd_inflight_ = true;
     rd_cancel_err_ = 0;
-    auto done = asio::bind_cancellation_slot(
-        rd_cancel_.slot(),
-        [self = ref_ptr<socket_stream>(this)](const asio::error_code& ec, std::size_t got) {
-            self->on_recv(ec, got);
-        });
-    if (n == 1) {
-        desc_.async_receive(bufs[0], std::move(done));
-    } else {
-        // The unused entries are empty: zero-length vectors to recvmsg.
-        desc_.async_receive(bufs, std::move(done));
-    }
+    rd_op_.vec = rd_vec_.data();
+    rd_op_.nvec = n;
+    start_op(rd_op_);
 }
 
 void socket_stream::on_recv(const asio::error_code& ec, std::size_t got) {
@@ -141,24 +194,31 @@ void socket_stream::send_file(aio* a, const file_span& f) {
 
 bool socket_stream::wait_readable(ready_fn fn, void* arg, char* buf, std::size_t len) {
     std::lock_guard lk(mtx_);
-    if (closed_) {
+    if (closed_ || wait_fn_ != nullptr) {
         return false;
     }
-    auto done = [self = ref_ptr<socket_stream>(this), fn, arg](const asio::error_code& ec,
-                                                                std::size_t n) {
-        bool closed;
-        {
-            std::lock_guard lk2(self->mtx_);
-            closed = self->closed_;
-        }
-        // Any error, the peer's end of stream (eof) among them, ends the wait.
-        fn(arg, closed || ec ? -1L : static_cast<long>(n));
-    };
-    // Asio tries the receive at once only when the last one did not drain
-    // the socket (or an edge came since); otherwise it queues it on the
-    // edge-triggered registration with no system call at all.
-    desc_.async_receive(asio::buffer(buf, len), std::move(done));
+    wait_fn_ = fn;
+    wait_arg_ = arg;
+    wait_vec_.iov_base = buf;
+    wait_vec_.iov_len = len;
+    wait_op_.vec = &wait_vec_;
+    wait_op_.nvec = 1;
+    start_op(wait_op_);
     return true;
+}
+
+void socket_stream::on_wait(const asio::error_code& ec, std::size_t n) {
+    ready_fn fn;
+    void* arg;
+    bool closed;
+    {
+        std::lock_guard lk(mtx_);
+        fn = std::exchange(wait_fn_, nullptr);
+        arg = wait_arg_;
+        closed = closed_;
+    }
+    // Any error, the peer's end of stream (eof) among them, ends the wait.
+    fn(arg, closed || ec ? -1L : static_cast<long>(n));
 }
 
 namespace {
@@ -319,7 +379,8 @@ void socket_stream::cancel(aio* a, void* arg, int err) {
             // Asio ends the receive: on_recv finishes a, with err if no
             // bytes came first.
             s->rd_cancel_err_ = err;
-            s->rd_cancel_.emit(asio::cancellation_type::total);
+            s->reactor_.cancel_ops_by_key(s->fd_, s->desc_.reactor_data(), asio::detail::reactor::read_op,
+                                          &s->rd_op_);
             return;
         }
         found = s->rdq_.remove(a) || s->wrq_.remove(a);

@@ -16,9 +16,14 @@
 
 #include "stream/stream.hpp"
 
-#include <asio/cancellation_signal.hpp>
 #include <asio/generic/stream_protocol.hpp>
 #include <asio/io_context.hpp>
+// After the two above (the reactor's header needs what they declare).
+#include <asio/detail/reactor.hpp>
+#include <asio/detail/reactor_op.hpp>
+
+#include <array>
+#include <sys/uio.h>
 
 #include <memory>
 #include <mutex>
@@ -55,7 +60,16 @@ public:
         st = static_cast<ops::state_type>((st & ~ops::possible_dup) | ops::internal_non_blocking);
 #endif
     }
+    // The descriptor's registration with the reactor (for socket_stream's
+    // own reactor operations, see rx_op).
+    asio::detail::reactor::per_descriptor_data& reactor_data() noexcept {
+        return impl_.get_implementation().reactor_data_;
+    }
 };
+
+#if defined(ASIO_HAS_IO_URING_AS_DEFAULT) || defined(ASIO_HAS_IOCP)
+#error "socket_stream runs its receives on Asio's reactor (epoll), not this backend"
+#endif
 
 class socket_stream final : public stream {
 public:
@@ -82,8 +96,37 @@ private:
     ~socket_stream() override = default;
 
     void start_send(aio* a);
+    // A receive run by Asio's reactor, but our own operation rather than
+    // async_receive's.  Asio's receive, in the version Debian 12 ships,
+    // counts only the end of the stream as draining the socket: after any
+    // other read the next receive tries recv(2) at once, and in a
+    // request/response exchange that try almost always finds nothing
+    // (EAGAIN: a wasted system call, two or three per TLS handshake).
+    // This one reports a short read as draining the socket, so that the
+    // next receive waits for the reactor's next edge with no system call.
+    // The reactor performs it under the registration's lock, so an edge
+    // that comes after the read still makes the next receive try at once.
+    // One of each kind lives in the stream: starting one allocates nothing.
+    struct rx_op : asio::detail::reactor_op {
+        using done_fn = void (socket_stream::*)(const asio::error_code&, std::size_t);
+        rx_op(socket_stream* s, done_fn fn);
+        socket_stream* self;
+        done_fn on_done;
+        int fd = -1;
+        iovec* vec = nullptr;
+        unsigned nvec = 0;
+        std::size_t want = 0;
+        static status perform_recv(asio::detail::reactor_op* base);
+        static void complete(void* owner, asio::detail::scheduler_operation* base,
+                             const asio::error_code& ec, std::size_t n);
+    };
+
+    // With mtx_ held: starts op (over its vectors), holding a reference
+    // until it completes.
+    void start_op(rx_op& op);
     void start_recv();
     void on_recv(const asio::error_code& ec, std::size_t got);
+    void on_wait(const asio::error_code& ec, std::size_t got);
     void complete_initiated(aio_list& done);
     // With mtx_ held: sends for queued aios until the socket would block,
     // moving each finished aio (with its outcome) to done.
@@ -96,9 +139,9 @@ private:
 
     std::mutex mtx_;
     asio::io_context& ctx_;
-    // A socket, not a plain descriptor, for Asio's receive: it knows when a
-    // receive drained the socket and then queues the next one without a
-    // system call (see wait_readable).
+    asio::detail::reactor& reactor_;
+    // A socket, not a plain descriptor: Asio's registration with the
+    // reactor, which the receives (rx_op) and the wait for writability use.
     owned_socket desc_;
     int fd_;
     kind kind_;
@@ -110,7 +153,13 @@ private:
     bool rd_inflight_ = false;
     int rd_cancel_err_ = 0;
     bool rd_ended_ = false; // a receive met the end of the stream or an error
-    asio::cancellation_signal rd_cancel_;
+    rx_op rd_op_{this, &socket_stream::on_recv};
+    std::array<iovec, aio::max_iov> rd_vec_{};
+    // wait_readable's receive.
+    rx_op wait_op_{this, &socket_stream::on_wait};
+    iovec wait_vec_{};
+    ready_fn wait_fn_ = nullptr;
+    void* wait_arg_ = nullptr;
     // IPC only (a TCP stream asks the kernel): kept apart so that the many
     // idle connections of a server do not each carry 136 unused bytes.
     std::unique_ptr<nng_sockaddr> path_addr_;
