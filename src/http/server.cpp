@@ -1006,6 +1006,13 @@ int server::start() {
         bool on = true;
         rv = listener_->set(opt_reuse_port, opt_in{&on, sizeof on, opt_type::boolean});
     }
+    if (rv == 0) {
+        // Every read of the server is followed by a send or bounded by a
+        // timeout (head, body, idle), which is what the option asks.  Not
+        // a TCP listener (ipc): nothing to do.
+        bool on = true;
+        (void)listener_->set(opt_tcp_inq, opt_in{&on, sizeof on, opt_type::boolean});
+    }
     if (rv == 0 && tls_ != nullptr) {
         stream_listener* plain = listener_;
         rv = tls::wrap_listener(plain, tls_, listener_);

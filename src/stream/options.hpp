@@ -22,6 +22,13 @@ namespace nnghttp::detail {
 // nng-http's own listener option (bool, tcp only, before listen): bind
 // with SO_REUSEPORT, so that several processes share one port.
 inline constexpr std::string_view opt_reuse_port = "nnghttp:reuse-port";
+// Another (bool, tcp only, before listen): accepted sockets report with
+// each receive whether bytes or the peer's FIN are left (TCP_INQ), which
+// spares the next receive a recv(2) that would find nothing (see
+// socket_stream::rx_op).  The cost: an RST that comes together with the
+// last bytes read is noticed at the next send or timeout rather than at
+// once, so only an owner that always has one (the HTTP server) sets it.
+inline constexpr std::string_view opt_tcp_inq = "nnghttp:tcp-inq";
 
 enum class opt_type { opaque, boolean, int32, ms, size, uint64, string, ptr, sockaddr };
 

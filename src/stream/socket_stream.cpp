@@ -8,6 +8,7 @@
 
 #include <array>
 #include <cerrno>
+#include <cstring>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
@@ -77,10 +78,15 @@ socket_stream::rx_op::rx_op(socket_stream* s, done_fn fn)
 // edge until it is done.
 asio::detail::reactor_op::status socket_stream::rx_op::perform_recv(asio::detail::reactor_op* base) {
     auto* o = static_cast<rx_op*>(base);
+    alignas(cmsghdr) char cbuf[CMSG_SPACE(sizeof(int))];
+    msghdr m{};
+    m.msg_iov = o->vec;
+    m.msg_iovlen = o->nvec;
+    m.msg_control = cbuf;
+    m.msg_controllen = sizeof cbuf;
     ssize_t r;
     do {
-        r = o->nvec == 1 ? ::recv(o->fd, o->vec[0].iov_base, o->vec[0].iov_len, 0)
-                         : ::readv(o->fd, o->vec, static_cast<int>(o->nvec));
+        r = ::recvmsg(o->fd, &m, 0);
     } while (r < 0 && errno == EINTR);
     if (r < 0) {
         if (errno == EAGAIN || errno == EWOULDBLOCK) {
@@ -94,8 +100,19 @@ asio::detail::reactor_op::status socket_stream::rx_op::perform_recv(asio::detail
         o->ec_ = asio::error::eof;
         return done_and_exhausted;
     }
-    // Fewer bytes than there was room for: the socket is empty now.
-    return o->bytes_transferred_ < o->want ? done_and_exhausted : done;
+    // With TCP_INQ on (opt_tcp_inq) the kernel says what is left: 0 means
+    // no bytes and no FIN, so the next receive can wait for the next edge.
+    // A short read alone would not do: the FIN may be in already, its
+    // edge spent, and the next receive would wait for an edge that never
+    // comes.
+    for (cmsghdr* c = CMSG_FIRSTHDR(&m); c != nullptr; c = CMSG_NXTHDR(&m, c)) {
+        if (c->cmsg_level == IPPROTO_TCP && c->cmsg_type == TCP_CM_INQ) {
+            int left = 1;
+            std::memcpy(&left, CMSG_DATA(c), sizeof left);
+            return left == 0 ? done_and_exhausted : done;
+        }
+    }
+    return done;
 }
 
 // Run by the loop when the receive is done, failed or was cancelled

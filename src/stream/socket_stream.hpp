@@ -101,11 +101,12 @@ private:
     // counts only the end of the stream as draining the socket: after any
     // other read the next receive tries recv(2) at once, and in a
     // request/response exchange that try almost always finds nothing
-    // (EAGAIN: a wasted system call, two or three per TLS handshake).
-    // This one reports a short read as draining the socket, so that the
-    // next receive waits for the reactor's next edge with no system call.
-    // The reactor performs it under the registration's lock, so an edge
-    // that comes after the read still makes the next receive try at once.
+    // (EAGAIN: a wasted system call, two per TLS handshake).  On a socket
+    // with TCP_INQ (opt_tcp_inq) this one learns from each read whether
+    // anything (bytes or the FIN) is left, and when nothing is, the next
+    // receive waits for the reactor's next edge with no system call.  The
+    // reactor performs it under the registration's lock, so an edge that
+    // comes after the read still makes the next receive try at once.
     // One of each kind lives in the stream: starting one allocates nothing.
     struct rx_op : asio::detail::reactor_op {
         using done_fn = void (socket_stream::*)(const asio::error_code&, std::size_t);

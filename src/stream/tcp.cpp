@@ -170,6 +170,11 @@ class tcp_listener final : public socket_listener {
             ::close(fd);
             return -rv;
         }
+        if (inq_) {
+            // Accepted sockets inherit it; a kernel without it (before
+            // 4.18) just reports nothing (see socket_stream::rx_op).
+            (void)::setsockopt(fd, IPPROTO_TCP, TCP_INQ, &on, sizeof on);
+        }
         // Accepted sockets inherit it (see make_tcp_stream).
         listen_nodelay_ = nodelay_ &&
                           ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on) == 0;
@@ -235,6 +240,9 @@ class tcp_listener final : public socket_listener {
              [](l& x, const opt_in& i) {
                  return copy_in(static_cast<tcp_listener&>(x).reuse_port_, i);
              }},
+            {opt_tcp_inq,
+             [](l& x, const opt_out& o) { return copy_out(static_cast<tcp_listener&>(x).inq_, o); },
+             [](l& x, const opt_in& i) { return copy_in(static_cast<tcp_listener&>(x).inq_, i); }},
             {NNG_OPT_TCP_BOUND_PORT,
              [](l& x, const opt_out& o) -> int {
                  if (!static_cast<tcp_listener&>(x).is_listening()) {
@@ -261,6 +269,7 @@ class tcp_listener final : public socket_listener {
     bool keepalive_ = false;
     bool listen_nodelay_ = false; // TCP_NODELAY on the listening socket
     bool reuse_port_ = false;
+    bool inq_ = false; // TCP_INQ (opt_tcp_inq)
 };
 
 // ---- dialer ----

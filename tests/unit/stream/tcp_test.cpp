@@ -51,9 +51,14 @@ struct endpoint_pair {
     nng_stream_listener* l = nullptr;
     nng_stream_dialer* d = nullptr;
 
-    explicit endpoint_pair(const char* scheme = "tcp", const char* host = "127.0.0.1") {
+    // inq: the listener's "nnghttp:tcp-inq" option (the HTTP server's).
+    explicit endpoint_pair(const char* scheme = "tcp", const char* host = "127.0.0.1",
+                           bool inq = false) {
         std::string lu = std::string(scheme) + "://" + host + ":0";
         EXPECT_EQ(nng_stream_listener_alloc(&l, lu.c_str()), 0);
+        if (inq) {
+            EXPECT_EQ(nng_stream_listener_set_bool(l, "nnghttp:tcp-inq", true), 0);
+        }
         EXPECT_EQ(nng_stream_listener_listen(l), 0);
         EXPECT_EQ(nng_stream_dialer_alloc(&d, url_for(l, scheme, host).c_str()), 0);
     }
@@ -77,7 +82,7 @@ struct stream_pair {
     endpoint_pair ep;
     nng_stream* srv = nullptr;
     nng_stream* cli = nullptr;
-    stream_pair() { ep.connect(srv, cli); }
+    explicit stream_pair(bool inq = false) : ep("tcp", "127.0.0.1", inq) { ep.connect(srv, cli); }
     ~stream_pair() {
         nng_stream_free(cli);
         nng_stream_free(srv);
@@ -503,6 +508,79 @@ TEST(TcpStream, PeerCloseIsConnectionShutdown) {
         rv = one_xfer(q.srv, true, const_cast<char*>("x"), 1, &n);
     }
     EXPECT_NE(rv, 0);
+}
+
+// A receive that takes everything there was lets the next one wait for
+// the next bytes without trying the socket first, where the kernel says
+// nothing is left (the HTTP server's listener option, TCP_INQ).  Nothing
+// changes for the user: bytes that come later arrive, the peer's end that
+// came with the last bytes still ends the stream, and a wait with nothing
+// coming times out; with the option and without.
+TEST(TcpStream, AReceiveThatDrainsTheSocketLosesNothingAfterIt) {
+    for (bool inq : {false, true}) {
+        SCOPED_TRACE(inq ? "TCP_INQ" : "plain");
+        {
+            stream_pair p(inq);
+            bool on = !inq;
+            EXPECT_EQ(nng_stream_listener_get_bool(p.ep.l, "nnghttp:tcp-inq", &on), 0);
+            EXPECT_EQ(on, inq);
+            size_t n = 0;
+            char buf[100] = {};
+            // Bytes, then more bytes while the next receive waits.
+            ASSERT_EQ(one_xfer(p.cli, true, const_cast<char*>("abc"), 3, &n), 0);
+            ASSERT_EQ(one_xfer(p.srv, false, buf, sizeof buf, &n), 0);
+            EXPECT_EQ(std::string(buf, n), "abc");
+            aio_box a;
+            a.set_buf(buf, sizeof buf);
+            nng_stream_recv(p.srv, a);
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+            ASSERT_EQ(one_xfer(p.cli, true, const_cast<char*>("defg"), 4, &n), 0);
+            ASSERT_EQ(a.wait(), 0);
+            EXPECT_EQ(std::string(buf, nng_aio_count(a)), "defg");
+            // Nothing comes: the wait times out, and what comes after it
+            // is the next receive's.
+            aio_box t;
+            nng_aio_set_timeout(t, 100);
+            t.set_buf(buf, sizeof buf);
+            nng_stream_recv(p.srv, t);
+            EXPECT_EQ(t.wait(), NNG_ETIMEDOUT);
+            ASSERT_EQ(one_xfer(p.cli, true, const_cast<char*>("hi"), 2, &n), 0);
+            ASSERT_EQ(one_xfer(p.srv, false, buf, sizeof buf, &n), 0);
+            EXPECT_EQ(std::string(buf, n), "hi");
+        }
+        {
+            // The last bytes and the peer's end, both in before the read:
+            // the bytes, then the end (not a wait for an edge that already
+            // came).
+            stream_pair p(inq);
+            size_t n = 0;
+            char buf[100] = {};
+            ASSERT_EQ(one_xfer(p.cli, true, const_cast<char*>("bye"), 3, &n), 0);
+            nng_stream_close(p.cli);
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+            ASSERT_EQ(one_xfer(p.srv, false, buf, sizeof buf, &n), 0);
+            EXPECT_EQ(std::string(buf, n), "bye");
+            aio_box a;
+            a.set_buf(buf, sizeof buf);
+            nng_stream_recv(p.srv, a);
+            EXPECT_EQ(a.wait(), NNG_ECONNSHUT);
+        }
+        {
+            // The same with the receive already waiting when both come.
+            stream_pair p(inq);
+            size_t n = 0;
+            char buf[100] = {};
+            aio_box a;
+            a.set_buf(buf, sizeof buf);
+            nng_stream_recv(p.srv, a);
+            ASSERT_EQ(one_xfer(p.cli, true, const_cast<char*>("end"), 3, &n), 0);
+            nng_stream_close(p.cli);
+            ASSERT_EQ(a.wait(), 0);
+            EXPECT_EQ(std::string(buf, nng_aio_count(a)), "end");
+            nng_stream_recv(p.srv, a);
+            EXPECT_EQ(a.wait(), NNG_ECONNSHUT);
+        }
+    }
 }
 
 TEST(TcpStream, OperationsAfterCloseFailWithClosed) {
