@@ -63,6 +63,9 @@ void conn::write_req(request& req, aio* a) {
 void conn::write_res(response& res, aio* a) {
     submit(a, op::write_res, &res);
 }
+void conn::write_last_res(response& res, aio* a) {
+    submit(a, op::write_last_res, &res);
+}
 
 void conn::write_file(file_span& f, aio* a) {
     submit(a, op::write_file, &f);
@@ -528,6 +531,9 @@ void conn::write_start(aio_list& done) {
         }
         wr_uaio_ = a;
         add_ref(); // for wr_cb
+        if (kind == op::write_last_res) {
+            stream_->last_send();
+        }
         stream_->send(&wr_aio_);
     }
 }

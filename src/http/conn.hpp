@@ -48,6 +48,9 @@ class conn final : public ref_counted {
     void read_res(response& res, aio* a);
     void write_req(request& req, aio* a);
     void write_res(response& res, aio* a);
+    // write_res of the connection's last response: the caller closes the
+    // conn once it is sent (the stream is told: stream::last_send).
+    void write_last_res(response& res, aio* a);
     // Sends f's bytes after what is queued before it (a file body after a
     // write_res of its head).  f is updated as bytes go and must stay valid
     // until completion; count = bytes sent.  NNG_ENOTSUP if the stream
@@ -111,6 +114,7 @@ class conn final : public ref_counted {
         write_all,
         write_req,
         write_res,
+        write_last_res,
         write_file
     };
 

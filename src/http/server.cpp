@@ -521,7 +521,11 @@ class session {
         sent_status_ = r.status();
         sent_bytes_ = r.body().size();
         tx_.set_timeout(srv_->send_timeout_.load(std::memory_order_relaxed));
-        conn_->write_res(r, &tx_);
+        if (close_after_) {
+            conn_->write_last_res(r, &tx_); // on_sent closes the connection
+        } else {
+            conn_->write_res(r, &tx_);
+        }
     }
 
     void on_sent() {

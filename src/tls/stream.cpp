@@ -432,6 +432,16 @@ void tls_stream::pump(aio_list& done) {
                 wrq_.remove(a);
                 a->set_outcome(0, n);
                 done.push_back(a);
+                if (std::exchange(last_send_, false) && a->prov_tag != tag_file && wrq_.empty() &&
+                    n == a->iov_residual()) {
+                    // The last send, all of it: the close_notify goes in
+                    // the same flush (see last_send()).
+                    if (SSL_shutdown(ssl_) < 0) {
+                        ERR_clear_error();
+                    } else {
+                        notify_sent_ = true;
+                    }
+                }
                 continue;
             }
             if (int rv = ssl_error(r); rv != 0) {
@@ -642,8 +652,13 @@ void tls_stream::close() {
 // handshake is done, nothing failed, no earlier ciphertext is still queued
 // and the socket takes it at once.  The peer's own close_notify is not
 // awaited.
+void tls_stream::last_send() noexcept {
+    std::lock_guard lk(mtx_);
+    last_send_ = true;
+}
+
 void tls_stream::send_close_notify() {
-    if (!hs_done_ || err_ != 0 || tx_busy_ || rx_err_ != 0) {
+    if (!hs_done_ || err_ != 0 || tx_busy_ || rx_err_ != 0 || notify_sent_) {
         return;
     }
     if (SSL_shutdown(ssl_) < 0) {

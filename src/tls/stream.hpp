@@ -51,6 +51,7 @@ class tls_stream final : public stream {
     // A receive of up to len plaintext bytes into buf through an aio of
     // our own; what the engine has decrypted already completes it at once.
     bool wait_readable(ready_fn fn, void* arg, char* buf, std::size_t len) override;
+    void last_send() noexcept override;
     // Bytes of the buffers the stream holds beyond its own fixed size
     // (ciphertext buffers; not OpenSSL's record buffers): what an idle
     // connection keeps (tests).
@@ -77,6 +78,8 @@ class tls_stream final : public stream {
     BIO* bio_; // the engine's BIO, both ways (owned by ssl_)
     bool hs_done_ = false;
     bool closed_ = false;
+    bool last_send_ = false;   // the next send is the last (last_send())
+    bool notify_sent_ = false; // our close_notify is written
     int err_ = 0; // sticky: every operation fails with it
     aio_queue rdq_, wrq_;
     // underlying I/O

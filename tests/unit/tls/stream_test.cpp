@@ -97,6 +97,13 @@ class https_server {
         EXPECT_EQ(nng_http_handler_alloc_static(&h, "/static", "Hello, world!", 13, "text/plain"),
                   0);
         EXPECT_EQ(nng_http_server_add_handler(srv_, h), 0);
+        // More than one TLS record (16 KiB) and one send of the stream.
+        big_.resize(big_size);
+        for (std::size_t i = 0; i < big_.size(); i++) {
+            big_[i] = static_cast<char>('a' + i % 26);
+        }
+        EXPECT_EQ(nng_http_handler_alloc_static(&h, "/big", big_.data(), big_.size(), "text/plain"), 0);
+        EXPECT_EQ(nng_http_server_add_handler(srv_, h), 0);
         EXPECT_EQ(nng_http_server_start(srv_), 0);
         nng_sockaddr sa{};
         EXPECT_EQ(nng_http_server_get_addr(srv_, &sa), 0);
@@ -112,9 +119,12 @@ class https_server {
         return std::string("https://") + host + ":" + std::to_string(port_) + path;
     }
 
+    static constexpr std::size_t big_size = 200 * 1024;
+
   private:
     nng_http_server* srv_ = nullptr;
     int port_ = 0;
+    std::string big_;
 };
 
 // One GET through our client; returns the aio result, fills status/body.
@@ -457,35 +467,43 @@ TEST_F(TlsStream, ManyIdleHttpsConnectionsParkAndWakeUp) {
 // Connection: close) ends it with a close_notify alert first, in TLS 1.2
 // and 1.3: Python's ssl module, told not to forgive a bare TCP close,
 // reads the end of the data cleanly instead of "EOF in violation of
-// protocol".
+// protocol".  The alert goes with the answer when the answer fits one
+// send (/static), after all of it when it does not (/big: 200 KiB, many
+// records and sends), never before its last byte.
 TEST_F(TlsStream, ClosingAfterTheAnswerSendsCloseNotify) {
     https_server srv;
     std::string ca = material::get().path("ca.crt");
     for (const char* version : {"TLSv1_2", "TLSv1_3"}) {
-        std::string script =
-            "import socket, ssl\n"
-            "ctx = ssl.create_default_context(cafile='" + ca + "')\n"
-            "ctx.minimum_version = ctx.maximum_version = ssl.TLSVersion." + version + "\n"
-            "s = socket.create_connection(('127.0.0.1', " + std::to_string(srv.port()) +
-            "), timeout=10)\n"
-            "t = ctx.wrap_socket(s, server_hostname='localhost', suppress_ragged_eofs=False)\n"
-            "t.sendall(b'GET /static HTTP/1.1\\r\\nHost: localhost\\r\\nConnection: close\\r\\n\\r\\n')\n"
-            "data = b''\n"
-            "end = 'cut'\n"
-            "try:\n"
-            "    while True:\n"
-            "        d = t.recv(4096)\n"
-            "        if not d:\n"
-            "            end = 'close_notify'\n"
-            "            break\n"
-            "        data += d\n"
-            "except ssl.SSLEOFError:\n"
-            "    pass\n"
-            "print(end, t.version(), data.endswith(b'Hello, world!'))\n";
-        std::string out = run_python("close_notify.py", script, 20);
-        std::string want = std::string("close_notify ") + (version[6] == '2' ? "TLSv1.2" : "TLSv1.3") +
-                           " True\n";
-        EXPECT_EQ(out, want) << version;
+        for (const char* path : {"/static", "/big"}) {
+            std::string script =
+                "import socket, ssl\n"
+                "ctx = ssl.create_default_context(cafile='" + ca + "')\n"
+                "ctx.minimum_version = ctx.maximum_version = ssl.TLSVersion." + version + "\n"
+                "s = socket.create_connection(('127.0.0.1', " + std::to_string(srv.port()) +
+                "), timeout=10)\n"
+                "t = ctx.wrap_socket(s, server_hostname='localhost', suppress_ragged_eofs=False)\n"
+                "t.sendall(b'GET " + path +
+                " HTTP/1.1\\r\\nHost: localhost\\r\\nConnection: close\\r\\n\\r\\n')\n"
+                "data = b''\n"
+                "end = 'cut'\n"
+                "try:\n"
+                "    while True:\n"
+                "        d = t.recv(65536)\n"
+                "        if not d:\n"
+                "            end = 'close_notify'\n"
+                "            break\n"
+                "        data += d\n"
+                "except ssl.SSLEOFError:\n"
+                "    pass\n"
+                "head, _, body = data.partition(b'\\r\\n\\r\\n')\n"
+                "want = b'Hello, world!' if len(body) == 13 else bytes(97 + i % 26 for i in range(len(body)))\n"
+                "print(end, t.version(), len(body), body == want)\n";
+            std::string out = run_python("close_notify.py", script, 20);
+            std::size_t len = std::string(path) == "/big" ? https_server::big_size : 13;
+            std::string want = std::string("close_notify ") + (version[6] == '2' ? "TLSv1.2" : "TLSv1.3") +
+                               " " + std::to_string(len) + " True\n";
+            EXPECT_EQ(out, want) << version << " " << path;
+        }
     }
 }
 
