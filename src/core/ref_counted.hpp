@@ -25,6 +25,10 @@ public:
         }
     }
 
+    // Whether the caller holds the only reference: nobody else can reach
+    // the object, so it may be reused for something else.
+    bool unshared() const noexcept { return refs_.load(std::memory_order_acquire) == 1; }
+
 protected:
     virtual ~ref_counted() = default;
     // Called once the last reference is gone.  An object whose destructor

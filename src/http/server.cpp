@@ -824,11 +824,17 @@ void session::finish() {
     }
     if (conn_->hijacked()) {
         conn_->release(); // the hijacker has its own reference
+        conn_ = nullptr;
+    } else if (ref_ptr<stream> st = conn_->unshared() ? conn_->detach() : ref_ptr<stream>()) {
+        // Nothing in flight and nobody else holds the conn: only the stream
+        // closes, and the conn (its read buffer, its parsers) stays with
+        // this session for its next connection.
+        st->close();
     } else {
         conn_->close();
         conn_->release();
+        conn_ = nullptr;
     }
-    conn_ = nullptr;
     req_.reset();
     res_.reset();
     delete std::exchange(user_res_, nullptr);
