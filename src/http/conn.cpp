@@ -517,6 +517,9 @@ void conn::write_start(aio_list& done) {
             }
             (void)wr_aio_.set_iov(n, iov);
         }
+        if (kind == op::write_last_res) {
+            stream_->last_send(); // before either way of sending it
+        }
         // Most writes fit in the socket's buffer: sent here, they need no
         // round trip through wr_aio_ and its callback (which, from a thread
         // that is no event loop's, costs a wake-up of the stream's loop).
@@ -531,9 +534,6 @@ void conn::write_start(aio_list& done) {
         }
         wr_uaio_ = a;
         add_ref(); // for wr_cb
-        if (kind == op::write_last_res) {
-            stream_->last_send();
-        }
         stream_->send(&wr_aio_);
     }
 }

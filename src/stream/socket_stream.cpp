@@ -393,8 +393,8 @@ void socket_stream::cancel(aio* a, void* arg, int err) {
     {
         std::lock_guard lk(s->mtx_);
         if (s->rd_inflight_ && s->rdq_.front() == a) {
-            // Asio ends the receive: on_recv finishes a, with err if no
-            // bytes came first.
+            // The reactor ends the receive: on_recv finishes a, with err
+            // if no bytes came first.
             s->rd_cancel_err_ = err;
             s->reactor_.cancel_ops_by_key(s->fd_, s->desc_.reactor_data(), asio::detail::reactor::read_op,
                                           &s->rd_op_);

@@ -4,14 +4,15 @@
 // Design notes.  The socket is non-blocking.  Sends: nng-http makes the
 // sendmsg/sendfile calls itself and Asio's reactor only reports
 // writability (async_wait); a send on a writable socket costs one system
-// call.  Receives: Asio's receive, for the speculation it keeps per socket
-// (a receive that drained the socket makes the next one wait for an edge
-// without any system call; a readiness wait would re-register the
-// descriptor each time).  Both keep the transfer semantics NNG documents
-// (one system call per operation, partial counts reported as they are).
-// Each direction has a FIFO of aios and only its head transfers.  A queued
-// aio is cancelled by unlinking it; the head of the receive queue through
-// Asio's per-operation cancellation, since its bytes may already be in.
+// call.  Receives: a reactor operation of our own (rx_op), for the
+// speculation the reactor keeps per socket (a receive that drained the
+// socket makes the next one wait for an edge without any system call; a
+// readiness wait would re-register the descriptor each time).  Both keep
+// the transfer semantics NNG documents (one system call per operation,
+// partial counts reported as they are).  Each direction has a FIFO of
+// aios and only its head transfers.  A queued aio is cancelled by
+// unlinking it; the head of the receive queue through the reactor's
+// cancellation, since its bytes may already be in.
 #pragma once
 
 #include "stream/stream.hpp"
@@ -23,10 +24,9 @@
 #include <asio/detail/reactor_op.hpp>
 
 #include <array>
-#include <sys/uio.h>
-
 #include <memory>
 #include <mutex>
+#include <sys/uio.h>
 #include <span>
 
 namespace nnghttp::detail {
@@ -48,17 +48,17 @@ inline bool is_aborted(const asio::error_code& ec) noexcept {
 // socket with SOCK_NONBLOCK and are never shared, and closing removes a
 // descriptor from epoll anyway, so the socket tells Asio that (its state
 // flags; Asio 1.22's reactor service, which Debian 12 ships).
+#if defined(ASIO_HAS_IO_URING_AS_DEFAULT) || defined(ASIO_HAS_IOCP)
+#error "socket_stream relies on Asio's reactor (epoll): its state flags and reactor operations"
+#endif
+
 class owned_socket : public asio::generic::stream_protocol::socket {
 public:
     owned_socket(asio::io_context& ctx, const asio::generic::stream_protocol& p, int fd)
         : basic_stream_socket(ctx, p, fd) {
-#if defined(ASIO_HAS_IO_URING_AS_DEFAULT) || defined(ASIO_HAS_IOCP)
-        // another backend: its own rules, left alone
-#else
         namespace ops = asio::detail::socket_ops;
         auto& st = impl_.get_implementation().state_;
         st = static_cast<ops::state_type>((st & ~ops::possible_dup) | ops::internal_non_blocking);
-#endif
     }
     // The descriptor's registration with the reactor (for socket_stream's
     // own reactor operations, see rx_op).
@@ -66,10 +66,6 @@ public:
         return impl_.get_implementation().reactor_data_;
     }
 };
-
-#if defined(ASIO_HAS_IO_URING_AS_DEFAULT) || defined(ASIO_HAS_IOCP)
-#error "socket_stream runs its receives on Asio's reactor (epoll), not this backend"
-#endif
 
 class socket_stream final : public stream {
 public:

@@ -68,12 +68,12 @@ public:
         return false;
     }
 
-    // A hint that the next send() is the stream's last: the caller closes
-    // the stream once it completes.  A stream may end its output along
-    // with those bytes (TLS: the close_notify alert in the same segment,
-    // where close() would send it apart, one system call and one packet
-    // more).  Only if that send takes all its bytes in one go; closing is
-    // still the caller's job.  The default ignores it.
+    // A hint that the next send() (or try_send()) is the stream's last:
+    // the caller closes the stream once it completes.  A stream may end
+    // its output along with those bytes (TLS: the close_notify alert in
+    // the same segment, where close() would send it apart, one system
+    // call and one packet more).  Only if that send takes all its bytes in
+    // one go; closing is still the caller's job.  The default ignores it.
     virtual void last_send() noexcept {}
 
     // For a server between requests: calls fn(arg, n) once, on the

@@ -436,11 +436,7 @@ void tls_stream::pump(aio_list& done) {
                     n == a->iov_residual()) {
                     // The last send, all of it: the close_notify goes in
                     // the same flush (see last_send()).
-                    if (SSL_shutdown(ssl_) < 0) {
-                        ERR_clear_error();
-                    } else {
-                        notify_sent_ = true;
-                    }
+                    (void)write_close_notify();
                 }
                 continue;
             }
@@ -646,23 +642,33 @@ void tls_stream::close() {
     }
 }
 
-// With mtx_ held, closing: a close_notify alert, so that the peer can tell
-// our end of the data from a cut connection (TLS 1.2 and 1.3 ask it of
-// whoever closes).  Best effort, without waiting: it goes only if the
-// handshake is done, nothing failed, no earlier ciphertext is still queued
-// and the socket takes it at once.  The peer's own close_notify is not
-// awaited.
 void tls_stream::last_send() noexcept {
     std::lock_guard lk(mtx_);
     last_send_ = true;
 }
 
-void tls_stream::send_close_notify() {
-    if (!hs_done_ || err_ != 0 || tx_busy_ || rx_err_ != 0 || notify_sent_) {
-        return;
+// With mtx_ held: the engine writes our close_notify into fill_, once.
+// False if it could not (nothing to send then).
+bool tls_stream::write_close_notify() {
+    if (notify_sent_) {
+        return false;
     }
     if (SSL_shutdown(ssl_) < 0) {
         ERR_clear_error();
+        return false;
+    }
+    notify_sent_ = true;
+    return true;
+}
+
+// With mtx_ held, closing: a close_notify alert, so that the peer can tell
+// our end of the data from a cut connection (TLS 1.2 and 1.3 ask it of
+// whoever closes), unless it went with the last send already.  Best
+// effort, without waiting: it goes only if the handshake is done, nothing
+// failed, no earlier ciphertext is still queued and the socket takes it at
+// once.  The peer's own close_notify is not awaited.
+void tls_stream::send_close_notify() {
+    if (!hs_done_ || err_ != 0 || tx_busy_ || rx_err_ != 0 || !write_close_notify()) {
         return;
     }
     if (fill_.len > 0) {

@@ -128,6 +128,7 @@ class tls_stream final : public stream {
     void start_rx();
     void flush_out();
     void send_close_notify();
+    bool write_close_notify();
     void trim_out();
     std::size_t pending_out() const noexcept { return fill_.len + (flight_.len - flight_.off); }
     static constexpr std::size_t net_size = 16 * 1024;
