@@ -28,11 +28,25 @@ asio::generic::stream_protocol protocol_of(socket_stream::kind k) {
 }
 } // namespace
 
+template struct grant_member<reactor_try_flags, &asio::detail::epoll_reactor::descriptor_state::try_speculative_>;
+
+void owned_socket::first_receive_waits() noexcept {
+    (reactor_data()->*member(reactor_try_flags{}))[asio::detail::reactor::read_op] = false;
+}
+
 socket_stream::socket_stream(asio::io_context& ctx, int fd, kind k, const nng_sockaddr* path_addr)
     : ctx_(ctx), reactor_(asio::use_service<asio::detail::reactor>(ctx)), desc_(ctx, protocol_of(k), fd),
       fd_(fd), kind_(k) {
     if (path_addr != nullptr) {
         path_addr_ = std::make_unique<nng_sockaddr>(*path_addr);
+    }
+    // A new connection's first bytes are rarely in yet when it is accepted
+    // under load (the peer's first flight follows its ACK): trying recv(2)
+    // at once costs a system call that finds nothing.  Safe only on the
+    // reactor's own thread (see first_receive_waits); a stream made for
+    // another loop keeps trying at once.
+    if (loop* cur = loop::current(); cur != nullptr && &cur->context() == &ctx) {
+        desc_.first_receive_waits();
     }
 }
 

@@ -19,6 +19,7 @@
 
 #include <asio/generic/stream_protocol.hpp>
 #include <asio/io_context.hpp>
+#include <asio/version.hpp>
 // After the two above (the reactor's header needs what they declare).
 #include <asio/detail/reactor.hpp>
 #include <asio/detail/reactor_op.hpp>
@@ -52,6 +53,24 @@ inline bool is_aborted(const asio::error_code& ec) noexcept {
 #error "socket_stream relies on Asio's reactor (epoll): its state flags and reactor operations"
 #endif
 
+#if ASIO_VERSION < 102200 || ASIO_VERSION >= 102300
+#error "owned_socket and rx_op are written against Asio 1.22's epoll reactor (Debian 12's libasio-dev)"
+#endif
+
+// The reactor's per-descriptor flag "the next operation of this kind should
+// try at once" (epoll_reactor::descriptor_state::try_speculative_, private).
+// An explicit instantiation may name a private member (C++20
+// [temp.spec.general]/6); the friend function it defines hands out the
+// member pointer (socket_stream.cpp instantiates it).
+struct reactor_try_flags {
+    using type = bool (asio::detail::epoll_reactor::descriptor_state::*)[asio::detail::epoll_reactor::max_ops];
+    friend type member(reactor_try_flags);
+};
+template <typename Tag, typename Tag::type M>
+struct grant_member {
+    friend typename Tag::type member(Tag) { return M; }
+};
+
 class owned_socket : public asio::generic::stream_protocol::socket {
 public:
     owned_socket(asio::io_context& ctx, const asio::generic::stream_protocol& p, int fd)
@@ -65,6 +84,13 @@ public:
     asio::detail::reactor::per_descriptor_data& reactor_data() noexcept {
         return impl_.get_implementation().reactor_data_;
     }
+    // Makes the first receive wait for the reactor's first readable edge
+    // instead of trying recv(2) at once.  Only from the thread that runs the
+    // reactor (the loop that owns the socket), right after registration:
+    // registering (EPOLL_CTL_ADD) reports bytes that are already in at the
+    // next epoll_wait, and no epoll_wait can have run since, so no edge is
+    // lost; one that comes before the receive is queued sets the flag again.
+    void first_receive_waits() noexcept;
 };
 
 class socket_stream final : public stream {
