@@ -174,6 +174,7 @@ tls_stream::tls_stream(ref_ptr<stream> under, config& cfg, SSL* ssl)
     : under_(std::move(under)), cfg_(&cfg), ssl_(ssl), rx_(&tls_stream::rx_cb, this),
       tx_(&tls_stream::tx_cb, this), wake_(&tls_stream::wake_cb, this) {
     cfg_->add_ref();
+    starved_ = cfg.role() == mode::server;
     rx_.set_timeout(NNG_DURATION_INFINITE);
     tx_.set_timeout(NNG_DURATION_INFINITE);
     wake_.set_timeout(NNG_DURATION_INFINITE);
@@ -289,9 +290,9 @@ void tls_stream::submit(aio* a, bool is_send) {
     }
 }
 
-// The error for a failed SSL call: 0 when it only needs more input.
-int tls_stream::ssl_error(int ret) {
-    int e = SSL_get_error(ssl_, ret);
+// The error for a failed SSL call (e: SSL_get_error's reading of it): 0
+// when it only needs more input.
+int tls_stream::ssl_error(int e) {
     if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
         return 0;
     }
@@ -328,13 +329,17 @@ void tls_stream::pump(aio_list& done) {
     }
     bool want_read = false;
     if (!hs_done_) {
-        int r = SSL_do_handshake(ssl_);
-        if (r == 1) {
+        if (starved_) {
+            want_read = true; // the handshake cannot move before the peer does
+        } else if (int r = SSL_do_handshake(ssl_); r == 1) {
             hs_done_ = true;
-        } else if (int rv = ssl_error(r); rv != 0) {
-            err_ = rv;
         } else {
-            want_read = SSL_get_error(ssl_, r) == SSL_ERROR_WANT_READ;
+            int e = SSL_get_error(ssl_, r);
+            if (int rv = ssl_error(e); rv != 0) {
+                err_ = rv;
+            } else {
+                want_read = starved_ = e == SSL_ERROR_WANT_READ;
+            }
         }
     }
     if (hs_done_ && err_ == 0) {
@@ -353,15 +358,20 @@ void tls_stream::pump(aio_list& done) {
                 done.push_back(a);
                 continue;
             }
-            std::size_t n = 0;
-            int r = SSL_read_ex(ssl_, v->iov_buf, v->iov_len, &n);
-            if (r == 1) {
-                rdq_.remove(a);
-                a->set_outcome(0, n);
-                done.push_back(a);
-                continue;
+            int rv = 0;
+            if (!starved_) {
+                std::size_t n = 0;
+                int r = SSL_read_ex(ssl_, v->iov_buf, v->iov_len, &n);
+                if (r == 1) {
+                    rdq_.remove(a);
+                    a->set_outcome(0, n);
+                    done.push_back(a);
+                    continue;
+                }
+                int e = SSL_get_error(ssl_, r);
+                rv = ssl_error(e);
+                starved_ = rv == 0 && e == SSL_ERROR_WANT_READ;
             }
-            int rv = ssl_error(r);
             if (rv == 0 && rx_err_ != 0) {
                 rv = rx_err_; // nothing more will come
             }
@@ -440,7 +450,7 @@ void tls_stream::pump(aio_list& done) {
                 }
                 continue;
             }
-            if (int rv = ssl_error(r); rv != 0) {
+            if (int rv = ssl_error(SSL_get_error(ssl_, r)); rv != 0) {
                 err_ = rv;
             }
             break;
@@ -548,6 +558,7 @@ void tls_stream::rx_cb(void* arg) {
     {
         std::lock_guard lk(s->mtx_);
         s->rx_busy_ = false;
+        s->starved_ = false; // news for the engine: bytes, or the end
         int rv = s->rx_.result();
         if (rv != 0) {
             s->rx_err_ = rv;

@@ -65,7 +65,7 @@ class tls_stream final : public stream {
     void submit(aio* a, bool is_send);
     void pump(aio_list& done);
     void fail_all(int rv, aio_list& done);
-    int ssl_error(int ret);
+    int ssl_error(int e);
     static void rx_cb(void* arg);
     static void tx_cb(void* arg);
     static void wake_cb(void* arg);
@@ -77,6 +77,12 @@ class tls_stream final : public stream {
     SSL* ssl_;
     BIO* bio_; // the engine's BIO, both ways (owned by ssl_)
     bool hs_done_ = false;
+    // The engine has taken every byte of ciphertext it was given and asked
+    // for more (a handshake step or a read said SSL_ERROR_WANT_READ): no
+    // handshake step or read can move until a receive brings news, so pump()
+    // makes none (each would cost an engine call that finds nothing).  A
+    // server starts so: it cannot speak before the ClientHello.
+    bool starved_ = false;
     bool closed_ = false;
     bool last_send_ = false;   // the next send is the last (last_send())
     bool notify_sent_ = false; // our close_notify is written

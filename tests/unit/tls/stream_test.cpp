@@ -507,6 +507,75 @@ TEST_F(TlsStream, ClosingAfterTheAnswerSendsCloseNotify) {
     }
 }
 
+// Several requests in one burst of records, sent with the client's last
+// handshake message where the protocol allows it (TLS 1.3: the Finished
+// and four requests in one send): the engine takes every record the
+// socket holds at once (read-ahead) and keeps what it has not yet handed
+// over, so each request is answered in turn, none waiting for bytes that
+// are already in.
+TEST_F(TlsStream, RequestsInOneBurstOfRecordsAreAllAnswered) {
+    https_server srv;
+    std::string ca = material::get().path("ca.crt");
+    for (const char* version : {"TLSv1_2", "TLSv1_3"}) {
+        std::string script =
+            "import socket, ssl\n"
+            "ctx = ssl.create_default_context(cafile='" + ca + "')\n"
+            "ctx.minimum_version = ctx.maximum_version = ssl.TLSVersion." + version + "\n"
+            "s = socket.create_connection(('127.0.0.1', " + std::to_string(srv.port()) +
+            "), timeout=10)\n"
+            "inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()\n"
+            "o = ctx.wrap_bio(inc, out, server_hostname='localhost')\n"
+            "while True:\n"
+            "    try:\n"
+            "        o.do_handshake()\n"
+            "        break\n"
+            "    except ssl.SSLWantReadError:\n"
+            "        s.sendall(out.read())\n"
+            "        d = s.recv(65536)\n"
+            "        if not d:\n"
+            "            raise SystemExit('closed in the handshake')\n"
+            "        inc.write(d)\n"
+            "get = b'GET /static HTTP/1.1\\r\\nHost: localhost\\r\\n\\r\\n'\n"
+            "last = b'GET /big HTTP/1.1\\r\\nHost: localhost\\r\\nConnection: close\\r\\n\\r\\n'\n"
+            "for r in (get, get, get, last):\n"
+            "    o.write(r)\n"
+            "s.sendall(out.read())\n"
+            "data = b''\n"
+            "while True:\n"
+            "    try:\n"
+            "        d = o.read(65536)\n"
+            "        if not d:\n"
+            "            break\n"
+            "        data += d\n"
+            "        continue\n"
+            "    except ssl.SSLWantReadError:\n"
+            "        pass\n"
+            "    except ssl.SSLZeroReturnError:\n"
+            "        break\n"
+            "    d = s.recv(65536)\n"
+            "    if not d:\n"
+            "        break\n"
+            "    inc.write(d)\n"
+            "got = []\n"
+            "while data:\n"
+            "    head, _, rest = data.partition(b'\\r\\n\\r\\n')\n"
+            "    n = 0\n"
+            "    for line in head.split(b'\\r\\n')[1:]:\n"
+            "        k, _, v = line.partition(b':')\n"
+            "        if k.strip().lower() == b'content-length':\n"
+            "            n = int(v)\n"
+            "    body, data = rest[:n], rest[n:]\n"
+            "    ok = body == b'Hello, world!' or body == bytes(97 + i % 26 for i in range(n))\n"
+            "    got.append('%s:%d:%s' % (head.split(b' ')[1].decode(), n, ok))\n"
+            "print(o.version(), ' '.join(got))\n";
+        std::string out = run_python("burst.py", script, 20);
+        std::string want = std::string(version[6] == '2' ? "TLSv1.2" : "TLSv1.3") +
+                           " 200:13:True 200:13:True 200:13:True 200:" +
+                           std::to_string(https_server::big_size) + ":True\n";
+        EXPECT_EQ(out, want) << version;
+    }
+}
+
 // An https client that sends nothing, before or after its handshake, is
 // closed once the head timeout passes (a new TLS connection reads with a
 // session from accept on, its timeout the head's), and one that asks in
