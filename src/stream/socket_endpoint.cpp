@@ -1,11 +1,13 @@
 #include "stream/socket_endpoint.hpp"
 
 #include "core/error.hpp"
+#include "core/executor.hpp"
 
 #include <asio/error.hpp>
 
 #include <algorithm>
 #include <cerrno>
+#include <system_error>
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -30,10 +32,11 @@ int socket_listener::listen() {
     if (fd < 0) {
         return -fd;
     }
-    asio::error_code ec;
-    desc_.assign(fd, ec);
-    if (ec) {
-        ::close(fd);
+    try {
+        // The protocol is only a label here (Asio opens nothing for us).
+        desc_.emplace(ctx_, asio::generic::stream_protocol(AF_UNSPEC, 0), fd);
+    } catch (const std::system_error&) {
+        ::close(fd); // registration with the reactor failed
         return NNG_ENOMEM;
     }
     listening_ = true;
@@ -66,7 +69,7 @@ void socket_listener::accept(aio* a) {
 
 void socket_listener::pump(aio_list& done) {
     while (aio* a = q_.front()) {
-        int nfd = ::accept4(desc_.native_handle(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        int nfd = ::accept4(fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (nfd < 0) {
             if (errno == EAGAIN || errno == EWOULDBLOCK) {
                 arm();
@@ -87,25 +90,54 @@ void socket_listener::pump(aio_list& done) {
     }
 }
 
+socket_listener::ready_op::ready_op(socket_listener* l)
+    : reactor_op(asio::error_code(), &ready_op::perform, &ready_op::complete), self(l) {}
+
+// Run by the loop when the socket is readable or the wait was cancelled
+// (owner != nullptr), or when the loop shuts down with it queued.
+void socket_listener::ready_op::complete(void* owner, asio::detail::scheduler_operation* base,
+                                         const asio::error_code&, std::size_t) {
+    socket_listener* l = static_cast<ready_op*>(base)->self;
+    if (owner != nullptr) {
+        l->on_ready();
+    }
+    l->release(); // arm()'s reference
+}
+
+// With mtx_ held, after accept4 found the queue empty: waits for the next
+// connection.  On the listener's own loop the empty queue was seen on the
+// reactor's only thread, so the wait can skip the reactor's try at once and
+// its re-arm: a connection that came since makes the next epoll_wait report
+// the socket.  Elsewhere (accept() called from another thread) the reactor
+// re-arms the descriptor, which reports one that is already there.
 void socket_listener::arm() {
     if (armed_) {
         return;
     }
     armed_ = true;
-    desc_.async_wait(asio::posix::descriptor_base::wait_read,
-                     [self = ref_ptr<socket_listener>(this)](const asio::error_code&) {
-                         aio_list done;
-                         {
-                             std::lock_guard lk(self->mtx_);
-                             self->armed_ = false;
-                             if (!self->closed_) {
-                                 self->pump(done);
-                             }
-                         }
-                         while (aio* a = done.pop_front()) {
-                             a->complete(true);
-                         }
-                     });
+    add_ref();
+    ready_.ec_ = asio::error_code();
+    loop* cur = loop::current();
+    bool own_loop = cur != nullptr && &cur->context() == &ctx_;
+    if (own_loop) {
+        skip_next_read_try(desc_->reactor_data());
+    }
+    reactor_.start_op(asio::detail::reactor::read_op, fd_, desc_->reactor_data(), &ready_, false,
+                      own_loop);
+}
+
+void socket_listener::on_ready() {
+    aio_list done;
+    {
+        std::lock_guard lk(mtx_);
+        armed_ = false;
+        if (!closed_) {
+            pump(done);
+        }
+    }
+    while (aio* a = done.pop_front()) {
+        a->complete(true);
+    }
 }
 
 void socket_listener::cancel(aio* a, void* arg, int err) {
@@ -132,8 +164,10 @@ void socket_listener::close() {
             a->set_outcome(NNG_ECLOSED, 0);
             done.push_back(a);
         }
-        asio::error_code ignored;
-        desc_.close(ignored);
+        if (desc_) {
+            asio::error_code ignored;
+            desc_->close(ignored); // cancels the wait (ready_)
+        }
         fd_ = -1;
         on_closed();
     }

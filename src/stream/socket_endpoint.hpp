@@ -28,7 +28,8 @@ public:
     int set(std::string_view name, const opt_in& in) override;
 
 protected:
-    explicit socket_listener(asio::io_context& ctx) : ctx_(ctx), desc_(ctx) {}
+    explicit socket_listener(asio::io_context& ctx)
+        : ctx_(ctx), reactor_(asio::use_service<asio::detail::reactor>(ctx)) {}
     ~socket_listener() override = default;
 
     // Creates, binds and listens; returns the fd or a negative NNG error.
@@ -48,9 +49,27 @@ protected:
 private:
     void pump(aio_list& done);
     void arm();
+    void on_ready();
     static void cancel(aio* a, void* arg, int err);
 
-    asio::posix::stream_descriptor desc_;
+    // The wait for the next connection: a reactor operation of ours that is
+    // done as soon as the reactor runs it (the socket is readable).  Asio's
+    // own readiness wait re-arms the descriptor with EPOLL_CTL_MOD each
+    // time; on the listener's loop this one is queued with no system call
+    // (see arm()).  One lives in the listener: arming allocates nothing.
+    struct ready_op : asio::detail::reactor_op {
+        explicit ready_op(socket_listener* l);
+        socket_listener* self;
+        static status perform(asio::detail::reactor_op*) { return done; }
+        static void complete(void* owner, asio::detail::scheduler_operation* base,
+                             const asio::error_code& ec, std::size_t n);
+    };
+
+    asio::detail::reactor& reactor_;
+    // The listening socket and its registration with the reactor, from
+    // listen() on (an Asio socket only for that: accept4 is ours).
+    std::optional<owned_socket> desc_;
+    ready_op ready_{this};
     aio_queue q_;
     bool listening_ = false;
     bool closed_ = false;

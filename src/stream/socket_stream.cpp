@@ -30,8 +30,12 @@ asio::generic::stream_protocol protocol_of(socket_stream::kind k) {
 
 template struct grant_member<reactor_try_flags, &asio::detail::epoll_reactor::descriptor_state::try_speculative_>;
 
+void skip_next_read_try(asio::detail::reactor::per_descriptor_data& d) noexcept {
+    (d->*member(reactor_try_flags{}))[asio::detail::reactor::read_op] = false;
+}
+
 void owned_socket::first_receive_waits() noexcept {
-    (reactor_data()->*member(reactor_try_flags{}))[asio::detail::reactor::read_op] = false;
+    skip_next_read_try(reactor_data());
 }
 
 socket_stream::socket_stream(asio::io_context& ctx, int fd, kind k, const nng_sockaddr* path_addr)

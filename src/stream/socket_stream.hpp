@@ -62,6 +62,15 @@ inline bool is_aborted(const asio::error_code& ec) noexcept {
 // An explicit instantiation may name a private member (C++20
 // [temp.spec.general]/6); the friend function it defines hands out the
 // member pointer (socket_stream.cpp instantiates it).
+//
+// skip_next_read_try clears the read flag: the next read operation started
+// with speculation allowed is queued for the reactor's next event without
+// being tried and without a system call.  Only from the one thread that runs
+// the reactor, and only when nothing readable can have been reported since
+// the caller last saw the descriptor empty (it registered it, or a read
+// found nothing, on this thread): an event harvested in between would be
+// lost.  An event that comes later sets the flag again.
+void skip_next_read_try(asio::detail::reactor::per_descriptor_data& d) noexcept;
 struct reactor_try_flags {
     using type = bool (asio::detail::epoll_reactor::descriptor_state::*)[asio::detail::epoll_reactor::max_ops];
     friend type member(reactor_try_flags);

@@ -1173,3 +1173,106 @@ TEST(TcpStream, AStreamMadeOnItsLoopReadsWhatCameBeforeIt) {
         nng_stream_free(s);
     }
 }
+
+namespace {
+
+// Connects n times to port from another thread, in bursts of 1-8 with
+// pauses of 0-2 ms between them, closing each at once.
+std::thread dial_in_bursts(int port, int n) {
+    return std::thread([port, n] {
+        std::mt19937 rng(7);
+        sockaddr_in sa{};
+        sa.sin_family = AF_INET;
+        sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        sa.sin_port = htons(static_cast<uint16_t>(port));
+        for (int done = 0; done < n;) {
+            int burst = std::min(n - done, static_cast<int>(rng() % 8) + 1);
+            for (int i = 0; i < burst; i++, done++) {
+                int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+                EXPECT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa), 0);
+                ::close(fd);
+            }
+            std::this_thread::sleep_for(std::chrono::microseconds(rng() % 2000));
+        }
+    });
+}
+
+// Accepts from its own callback (on the listener's loop) until `want`
+// streams are in or an accept fails.
+struct accept_chain {
+    nng_stream_listener* l = nullptr;
+    nng_aio* aio = nullptr;
+    int want = 0;
+    std::mutex m;
+    std::condition_variable cv;
+    int got = 0;
+    int last = 0;
+
+    static void cb(void* arg) {
+        auto* c = static_cast<accept_chain*>(arg);
+        int rv = nng_aio_result(c->aio);
+        if (rv == 0) {
+            nng_stream_free(static_cast<nng_stream*>(nng_aio_get_output(c->aio, 0)));
+        }
+        std::lock_guard lk(c->m);
+        if (rv == 0 && ++c->got < c->want) {
+            nng_stream_listener_accept(c->l, c->aio);
+            return;
+        }
+        c->last = rv;
+        c->cv.notify_all();
+    }
+};
+
+} // namespace
+
+// Between finding the backlog empty and waiting for the next connection a
+// listener on its own loop makes no system call (the reactor reports a
+// connection that came in between at its next wait); from another thread
+// the wait re-arms the socket.  Either way no connection waits for the
+// next one to be noticed: every connection of bursty arrivals is accepted,
+// with the accepts started from the accept callback (on the loop) and from
+// a thread of the test.
+TEST(TcpStream, EveryConnectionOfABurstyArrivalIsAccepted) {
+    constexpr int n = 300;
+    {
+        SCOPED_TRACE("accepts started on the listener's loop");
+        endpoint_pair ep;
+        accept_chain c;
+        c.l = ep.l;
+        c.want = n;
+        ASSERT_EQ(nng_aio_alloc(&c.aio, accept_chain::cb, &c), 0);
+        nng_aio_set_timeout(c.aio, wait_ms);
+        nng_stream_listener_accept(ep.l, c.aio);
+        std::thread d = dial_in_bursts(bound_port(ep.l), n);
+        {
+            std::unique_lock lk(c.m);
+            c.cv.wait_for(lk, std::chrono::milliseconds(wait_ms * 4),
+                          [&] { return c.got == n || c.last != 0; });
+            EXPECT_EQ(c.got, n);
+            EXPECT_EQ(c.last, 0);
+        }
+        d.join();
+        nng_aio_stop(c.aio);
+        nng_aio_free(c.aio);
+    }
+    {
+        SCOPED_TRACE("accepts started from another thread");
+        endpoint_pair ep;
+        std::thread d = dial_in_bursts(bound_port(ep.l), n);
+        int got = 0;
+        for (int i = 0; i < n; i++) {
+            aio_box a;
+            nng_stream_listener_accept(ep.l, a);
+            int rv = a.wait();
+            EXPECT_EQ(rv, 0) << "connection " << i;
+            if (rv != 0) {
+                break;
+            }
+            nng_stream_free(static_cast<nng_stream*>(nng_aio_get_output(a, 0)));
+            got++;
+        }
+        EXPECT_EQ(got, n);
+        d.join();
+    }
+}
