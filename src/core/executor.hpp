@@ -46,6 +46,12 @@ class loop {
 
     // The loop whose thread is calling, or nullptr.
     static loop* current() noexcept;
+    // Whether the calling thread is the one that runs ctx (its reactor's
+    // only thread: nothing else can be waiting on that reactor meanwhile).
+    static bool runs_here(const asio::io_context& ctx) noexcept {
+        loop* l = current();
+        return l != nullptr && &l->ctx_ == &ctx;
+    }
 
     // Only from this loop's own thread, inside a handler: runs the pending
     // callbacks (except those of aios already in a callback on this thread),

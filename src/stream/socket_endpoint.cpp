@@ -117,8 +117,7 @@ void socket_listener::arm() {
     armed_ = true;
     add_ref();
     ready_.ec_ = asio::error_code();
-    loop* cur = loop::current();
-    bool own_loop = cur != nullptr && &cur->context() == &ctx_;
+    bool own_loop = loop::runs_here(ctx_);
     if (own_loop) {
         skip_next_read_try(desc_->reactor_data());
     }

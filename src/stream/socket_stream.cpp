@@ -34,10 +34,6 @@ void skip_next_read_try(asio::detail::reactor::per_descriptor_data& d) noexcept 
     (d->*member(reactor_try_flags{}))[asio::detail::reactor::read_op] = false;
 }
 
-void owned_socket::first_receive_waits() noexcept {
-    skip_next_read_try(reactor_data());
-}
-
 socket_stream::socket_stream(asio::io_context& ctx, int fd, kind k, const nng_sockaddr* path_addr)
     : ctx_(ctx), reactor_(asio::use_service<asio::detail::reactor>(ctx)), desc_(ctx, protocol_of(k), fd),
       fd_(fd), kind_(k) {
@@ -46,11 +42,14 @@ socket_stream::socket_stream(asio::io_context& ctx, int fd, kind k, const nng_so
     }
     // A new connection's first bytes are rarely in yet when it is accepted
     // under load (the peer's first flight follows its ACK): trying recv(2)
-    // at once costs a system call that finds nothing.  Safe only on the
-    // reactor's own thread (see first_receive_waits); a stream made for
-    // another loop keeps trying at once.
-    if (loop* cur = loop::current(); cur != nullptr && &cur->context() == &ctx) {
-        desc_.first_receive_waits();
+    // at once costs a system call that finds nothing, so the first receive
+    // waits for the reactor's first event.  Registering the socket (in
+    // desc_'s constructor, EPOLL_CTL_ADD) makes the next epoll_wait report
+    // bytes already in, and on the reactor's own thread none can have run
+    // since (skip_next_read_try); a stream made for another loop keeps
+    // trying at once.
+    if (loop::runs_here(ctx)) {
+        skip_next_read_try(desc_.reactor_data());
     }
 }
 

@@ -93,13 +93,6 @@ public:
     asio::detail::reactor::per_descriptor_data& reactor_data() noexcept {
         return impl_.get_implementation().reactor_data_;
     }
-    // Makes the first receive wait for the reactor's first readable edge
-    // instead of trying recv(2) at once.  Only from the thread that runs the
-    // reactor (the loop that owns the socket), right after registration:
-    // registering (EPOLL_CTL_ADD) reports bytes that are already in at the
-    // next epoll_wait, and no epoll_wait can have run since, so no edge is
-    // lost; one that comes before the receive is queued sets the flag again.
-    void first_receive_waits() noexcept;
 };
 
 class socket_stream final : public stream {

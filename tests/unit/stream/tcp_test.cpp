@@ -103,6 +103,27 @@ std::string recv_string(nng_stream* s, size_t n) {
     return out;
 }
 
+// 127.0.0.1 at port (0: any).
+sockaddr_in loopback_addr(int port = 0) {
+    sockaddr_in sa{};
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    sa.sin_port = htons(static_cast<uint16_t>(port));
+    return sa;
+}
+
+// A raw listening socket on 127.0.0.1 (an ephemeral port) with the given
+// backlog; its address in sa.
+int listen_loopback(int backlog, sockaddr_in& sa) {
+    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sa = loopback_addr();
+    socklen_t len = sizeof sa;
+    EXPECT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&sa), len), 0);
+    EXPECT_EQ(::listen(fd, backlog), 0);
+    EXPECT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len), 0);
+    return fd;
+}
+
 } // namespace
 
 TEST(TcpStream, EchoOfSeveralSizes) {
@@ -843,14 +864,8 @@ namespace {
 class full_backlog {
   public:
     full_backlog() {
-        fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
         sockaddr_in sin{};
-        sin.sin_family = AF_INET;
-        sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        EXPECT_EQ(::bind(fd_, reinterpret_cast<sockaddr*>(&sin), sizeof sin), 0);
-        EXPECT_EQ(::listen(fd_, 0), 0);
-        socklen_t len = sizeof sin;
-        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&sin), &len);
+        fd_ = listen_loopback(0, sin);
         port_ = ntohs(sin.sin_port);
         // Connect until one attempt does not complete promptly.
         for (int i = 0; i < 16; i++) {
@@ -1067,16 +1082,10 @@ struct raw_tcp {
     int srv = -1;
     int cli = -1;
     raw_tcp(const char* early, bool fin) {
-        int l = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
         sockaddr_in sa{};
-        sa.sin_family = AF_INET;
-        sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        socklen_t len = sizeof sa;
-        EXPECT_EQ(::bind(l, reinterpret_cast<sockaddr*>(&sa), len), 0);
-        EXPECT_EQ(::listen(l, 1), 0);
-        EXPECT_EQ(::getsockname(l, reinterpret_cast<sockaddr*>(&sa), &len), 0);
+        int l = listen_loopback(1, sa);
         cli = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        EXPECT_EQ(::connect(cli, reinterpret_cast<sockaddr*>(&sa), len), 0);
+        EXPECT_EQ(::connect(cli, reinterpret_cast<sockaddr*>(&sa), sizeof sa), 0);
         if (early != nullptr) {
             EXPECT_EQ(::send(cli, early, std::strlen(early), 0), static_cast<ssize_t>(std::strlen(early)));
         }
@@ -1181,10 +1190,7 @@ namespace {
 std::thread dial_in_bursts(int port, int n) {
     return std::thread([port, n] {
         std::mt19937 rng(7);
-        sockaddr_in sa{};
-        sa.sin_family = AF_INET;
-        sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        sa.sin_port = htons(static_cast<uint16_t>(port));
+        sockaddr_in sa = loopback_addr(port);
         for (int done = 0; done < n;) {
             int burst = std::min(n - done, static_cast<int>(rng() % 8) + 1);
             for (int i = 0; i < burst; i++, done++) {

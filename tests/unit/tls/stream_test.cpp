@@ -55,6 +55,16 @@ std::string run_python(const char* name, const std::string& script, int secs) {
     return run("timeout " + std::to_string(secs) + " python3 '" + path + "' 2>&1");
 }
 
+// The start of a Python client script: ctx, an ssl context trusting ca.crt
+// and speaking only version (an ssl.TLSVersion name), and s, a plain socket
+// connected to 127.0.0.1:port (10 s timeout).
+std::string python_tls_client(const char* version, int port) {
+    return "import socket, ssl\n"
+           "ctx = ssl.create_default_context(cafile='" + material::get().path("ca.crt") + "')\n"
+           "ctx.minimum_version = ctx.maximum_version = ssl.TLSVersion." + version + "\n"
+           "s = socket.create_connection(('127.0.0.1', " + std::to_string(port) + "), timeout=10)\n";
+}
+
 nng_tls_config* server_cfg(const char* pem = "server.pem") {
     nng_tls_config* c = nullptr;
     EXPECT_EQ(nng_tls_config_alloc(&c, NNG_TLS_MODE_SERVER), 0);
@@ -472,15 +482,10 @@ TEST_F(TlsStream, ManyIdleHttpsConnectionsParkAndWakeUp) {
 // records and sends), never before its last byte.
 TEST_F(TlsStream, ClosingAfterTheAnswerSendsCloseNotify) {
     https_server srv;
-    std::string ca = material::get().path("ca.crt");
     for (const char* version : {"TLSv1_2", "TLSv1_3"}) {
         for (const char* path : {"/static", "/big"}) {
             std::string script =
-                "import socket, ssl\n"
-                "ctx = ssl.create_default_context(cafile='" + ca + "')\n"
-                "ctx.minimum_version = ctx.maximum_version = ssl.TLSVersion." + version + "\n"
-                "s = socket.create_connection(('127.0.0.1', " + std::to_string(srv.port()) +
-                "), timeout=10)\n"
+                python_tls_client(version, srv.port()) +
                 "t = ctx.wrap_socket(s, server_hostname='localhost', suppress_ragged_eofs=False)\n"
                 "t.sendall(b'GET " + path +
                 " HTTP/1.1\\r\\nHost: localhost\\r\\nConnection: close\\r\\n\\r\\n')\n"
@@ -515,14 +520,9 @@ TEST_F(TlsStream, ClosingAfterTheAnswerSendsCloseNotify) {
 // are already in.
 TEST_F(TlsStream, RequestsInOneBurstOfRecordsAreAllAnswered) {
     https_server srv;
-    std::string ca = material::get().path("ca.crt");
     for (const char* version : {"TLSv1_2", "TLSv1_3"}) {
         std::string script =
-            "import socket, ssl\n"
-            "ctx = ssl.create_default_context(cafile='" + ca + "')\n"
-            "ctx.minimum_version = ctx.maximum_version = ssl.TLSVersion." + version + "\n"
-            "s = socket.create_connection(('127.0.0.1', " + std::to_string(srv.port()) +
-            "), timeout=10)\n"
+            python_tls_client(version, srv.port()) +
             "inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()\n"
             "o = ctx.wrap_bio(inc, out, server_hostname='localhost')\n"
             "while True:\n"
