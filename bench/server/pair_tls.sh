@@ -16,8 +16,8 @@
 #
 # Knobs (environment): CONNS (32 per server), TLS_VERSION (1.2),
 # BUILD_DIR (build/bench-server: where run_tls.sh put hs_client), KEEP (1
-# keeps the scratch directory).  Certificates, like run_tls.sh's, are made
-# at run time.  This is a measuring tool, not a test: never run it while
+# keeps the scratch directory).  The certificate, nginx's configuration and
+# the clients' settings are run_tls.sh's (tls_common.sh), made at run time.  This is a measuring tool, not a test: never run it while
 # another benchmark or a build runs, and read only the ratios.
 set -euo pipefail
 
@@ -35,11 +35,9 @@ hs_client=$BUILD_DIR/bench-tls/hs_client
 
 die() { echo "pair_tls: $*" >&2; exit 1; }
 [[ -x $hs_client ]] || die "$hs_client missing: run bench/server/run_tls.sh once (or build hs_client.c)"
-case $TLS_VERSION in
-1.2) cipher=ECDHE-ECDSA-AES128-GCM-SHA256 group=P-256 curve=prime256v1 ;;
-1.3) cipher=TLS_AES_128_GCM_SHA256 group=X25519 curve=X25519 ;;
-*) die "TLS_VERSION must be 1.2 or 1.3" ;;
-esac
+# shellcheck source=bench/server/tls_common.sh
+. "$here/tls_common.sh"
+tls_suite "$TLS_VERSION" || die "TLS_VERSION must be 1.2 or 1.3"
 
 tmp=$(mktemp -d /tmp/pair_tls.XXXXXX)
 pids=()
@@ -51,26 +49,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-(
-    cd "$tmp"
-    openssl ecparam -name prime256v1 -genkey -noout -out server.key
-    openssl req -x509 -new -key server.key -subj /CN=localhost -days 2 \
-        -addext subjectAltName=DNS:localhost,IP:127.0.0.1 -out server.crt
-    cat server.crt server.key >server.pem
-) >"$tmp/cert.log" 2>&1 || { cat "$tmp/cert.log" >&2; die "certificate setup failed"; }
-
-{
-    echo 'openssl_conf = c'
-    echo '[c]'
-    echo 'ssl_conf = s'
-    echo '[s]'
-    echo 'system_default = t'
-    echo '[t]'
-    echo "MinProtocol = TLSv$TLS_VERSION"
-    echo "MaxProtocol = TLSv$TLS_VERSION"
-    if [[ $TLS_VERSION == 1.2 ]]; then echo "CipherString = $cipher"; else echo "Ciphersuites = $cipher"; fi
-    echo "Groups = $group"
-} >"$tmp/client.cnf"
+make_tls_cert "$tmp" || { cat "$tmp/cert.log" >&2; die "certificate setup failed"; }
+write_client_openssl_cnf "$tmp/client.cnf" "$TLS_VERSION"
 cat >"$tmp/report.lua" <<'EOF'
 done = function(summary, latency, requests)
     io.write(string.format("WRKRESULT %d\n", summary.requests))
@@ -84,40 +64,10 @@ cputicks() {  # PID: utime+stime of PID and its threads' children
 start() {  # SPEC LABEL: starts a server on CPU 0; prints "PID PORT"
     local spec=$1 label=$2 port pid i
     if [[ $spec == nginx ]]; then
-        port=$((20000 + RANDOM % 20000))
-        local user_line="" cipher_line
-        [[ $(id -u) -eq 0 ]] && user_line="user root root;"
-        if [[ $TLS_VERSION == 1.2 ]]; then cipher_line="ssl_ciphers $cipher;"; else cipher_line="ssl_conf_command Ciphersuites $cipher;"; fi
+        port=$(python3 "$here/bench.py" freeport)
         mkdir -p "$tmp/ng-$label"
-        cat >"$tmp/ng-$label/nginx.conf" <<EOF
-$user_line
-worker_processes 1;
-daemon off;
-pid $tmp/ng-$label/nginx.pid;
-error_log $tmp/ng-$label/error.log warn;
-events { worker_connections 4096; }
-http {
-    access_log off;
-    keepalive_requests 1000000;
-    client_body_temp_path $tmp/ng-$label;
-    proxy_temp_path $tmp/ng-$label;
-    fastcgi_temp_path $tmp/ng-$label;
-    uwsgi_temp_path $tmp/ng-$label;
-    scgi_temp_path $tmp/ng-$label;
-    server {
-        listen 127.0.0.1:$port ssl;
-        ssl_certificate $tmp/server.crt;
-        ssl_certificate_key $tmp/server.key;
-        ssl_protocols TLSv$TLS_VERSION;
-        $cipher_line
-        ssl_ecdh_curve $curve;
-        ssl_session_cache off;
-        ssl_session_tickets off;
-        location = /static { default_type text/plain; return 200 "Hello, world!"; }
-    }
-}
-EOF
-        taskset -c 0 nginx -c "$tmp/ng-$label/nginx.conf" -p "$tmp/ng-$label" >/dev/null 2>&1 &
+        write_nginx_tls_conf "$tmp/ng-$label" "$port" "$TLS_VERSION" "$tmp"
+        taskset -c 0 nginx -p "$tmp/ng-$label" -c "$tmp/ng-$label/nginx.conf" -g 'daemon off;' >/dev/null 2>&1 &
         pid=$!
     else
         [[ -x $spec ]] || die "$spec is not an executable"

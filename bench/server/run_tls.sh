@@ -56,15 +56,9 @@ out_dir=$BUILD_DIR/bench-tls
 log() { printf '[bench/server tls] %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
-case $TLS_VERSION in
-1.2)
-    cipher=ECDHE-ECDSA-AES128-GCM-SHA256 group=P-256 nginx_curve=prime256v1
-    ;;
-1.3)
-    cipher=TLS_AES_128_GCM_SHA256 group=X25519 nginx_curve=X25519
-    ;;
-*) die "TLS_VERSION must be 1.2 or 1.3, not '$TLS_VERSION'" ;;
-esac
+# shellcheck source=bench/server/tls_common.sh
+. "$here/tls_common.sh"
+tls_suite "$TLS_VERSION" || die "TLS_VERSION must be 1.2 or 1.3, not '$TLS_VERSION'"
 
 # --- cleanup: every process this script started, on any exit ----------------
 tmp=$(mktemp -d /tmp/bench-server-tls.XXXXXX)
@@ -169,71 +163,11 @@ cflags=(-O3 -DNDEBUG -std=gnu11 -Wall -Wextra)
 
 # --- certificate: a CA and a server certificate, EC P-256, in $tmp -------------------
 log "making an EC P-256 CA and a certificate for localhost / 127.0.0.1"
-(
-    cd "$tmp"
-    openssl ecparam -name prime256v1 -genkey -noout -out ca.key
-    openssl req -x509 -new -key ca.key -subj /CN=bench-ca -days 2 -out ca.crt \
-        -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign
-    openssl ecparam -name prime256v1 -genkey -noout -out server.key
-    openssl req -new -key server.key -subj /CN=localhost \
-        -addext subjectAltName=DNS:localhost,IP:127.0.0.1 -out server.csr
-    openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 2 \
-        -copy_extensions copy -out server.crt
-    cat server.crt server.key >server.pem
-) >"$tmp/cert.log" 2>&1 || { cat "$tmp/cert.log" >&2; die "certificate setup failed"; }
+make_tls_cert "$tmp" || { cat "$tmp/cert.log" >&2; die "certificate setup failed"; }
 
 # wrk's libssl reads this file (OPENSSL_CONF): it offers only this protocol,
 # cipher and group.
-{
-    echo 'openssl_conf = bench_conf'
-    echo '[bench_conf]'
-    echo 'ssl_conf = bench_ssl'
-    echo '[bench_ssl]'
-    echo 'system_default = bench_tls'
-    echo '[bench_tls]'
-    echo "MinProtocol = TLSv$TLS_VERSION"
-    echo "MaxProtocol = TLSv$TLS_VERSION"
-    if [[ $TLS_VERSION == 1.2 ]]; then echo "CipherString = $cipher"; else echo "Ciphersuites = $cipher"; fi
-    echo "Groups = $group"
-} >"$tmp/client-openssl.cnf"
-
-write_nginx_conf() {  # $1 = port
-    local user_line="" cipher_line
-    if [[ $(id -u) -eq 0 ]]; then user_line="user root root;"; fi
-    if [[ $TLS_VERSION == 1.2 ]]; then
-        cipher_line="ssl_ciphers $cipher;"
-    else
-        cipher_line="ssl_conf_command Ciphersuites $cipher;"
-    fi
-    cat >"$tmp/nginx.conf" <<EOF
-$user_line
-worker_processes 1;
-pid $tmp/nginx.pid;
-error_log $tmp/nginx-error.log warn;
-events { worker_connections 4096; }
-http {
-    access_log off;
-    keepalive_requests 1000000;
-    keepalive_timeout 75s;
-    client_body_temp_path $tmp/nginx-body;
-    proxy_temp_path $tmp/nginx-proxy;
-    fastcgi_temp_path $tmp/nginx-fastcgi;
-    uwsgi_temp_path $tmp/nginx-uwsgi;
-    scgi_temp_path $tmp/nginx-scgi;
-    server {
-        listen 127.0.0.1:$1 ssl;
-        ssl_certificate $tmp/server.crt;
-        ssl_certificate_key $tmp/server.key;
-        ssl_protocols TLSv$TLS_VERSION;
-        $cipher_line
-        ssl_ecdh_curve $nginx_curve;
-        ssl_session_cache off;
-        ssl_session_tickets off;
-        location = /static { default_type text/plain; return 200 "Hello, world!"; }
-    }
-}
-EOF
-}
+write_client_openssl_cnf "$tmp/client-openssl.cnf" "$TLS_VERSION"
 
 # --- servers -------------------------------------------------------------------------
 wait_port() {  # $1 = port, $2 = pid
@@ -264,7 +198,7 @@ start_server() {  # $1 = ours | nng | nginx; sets PID[$1] and PORT[$1]
         ;;
     nginx)
         port=$("${py[@]}" freeport)
-        write_nginx_conf "$port"
+        write_nginx_tls_conf "$tmp" "$port" "$TLS_VERSION"
         taskset -c 0 nginx -p "$tmp" -e "$tmp/nginx-error.log" -c "$tmp/nginx.conf" \
             -g 'daemon off;' >"$out" 2>>"$err" &
         pid=$!
