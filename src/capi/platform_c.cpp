@@ -4,6 +4,7 @@
 #include <nng/supplemental/util/platform.h>
 
 #include "core/clock.hpp"
+#include "core/executor.hpp"
 
 #include <pthread.h>
 #include <sys/random.h>
@@ -47,7 +48,7 @@ nng_time nng_clock(void) { return nnghttp::detail::clock_ms(); }
 
 void nng_msleep(nng_duration ms) {
     if (ms > 0) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+        nnghttp::detail::loop::block_for(std::chrono::milliseconds(ms));
     }
 }
 

@@ -55,7 +55,12 @@ namespace detail {
 
 class expire_shard {
 public:
-    expire_shard() : thr_([this] { run(); }) {}
+    // Thread-free mode: no thread; the loop calls expire_due() instead.
+    expire_shard() {
+        if (!loop::thread_free()) {
+            thr_ = std::thread([this] { run(); });
+        }
+    }
     // Shards live for the whole process (see shards()).
     ~expire_shard() = delete;
 
@@ -71,7 +76,11 @@ public:
         a->exp_linked_ = true;
         if (a->expire_ < next_) {
             next_ = a->expire_;
-            cv_.notify_one();
+            if (thr_.joinable()) {
+                cv_.notify_one();
+            } else {
+                loop::deadline_added(next_);
+            }
         }
     }
 
@@ -99,6 +108,12 @@ private:
     static constexpr std::size_t batch_max = 64;
 
     void run();
+  public:
+    // With lk (of mtx) held: fires what is due at now; false if nothing was.
+    bool fire_due(std::unique_lock<std::mutex>& lk, time_ms now);
+    time_ms next_deadline() const noexcept { return next_; }
+
+  private:
     std::size_t collect_expired(time_ms now, std::array<aio*, batch_max>& batch) noexcept;
 
     std::condition_variable cv_;
@@ -128,9 +143,33 @@ std::size_t expire_shard::collect_expired(time_ms now,
     return n;
 }
 
-void expire_shard::run() {
+// Take every cancel function of the batch while still locked: once the
+// lock is released, an aio of the batch may finish and begin a new
+// operation, whose cancel function is not ours to call.
+bool expire_shard::fire_due(std::unique_lock<std::mutex>& lk, time_ms now) {
     std::array<aio*, batch_max> batch{};
     std::array<aio::cancel_call, batch_max> calls{};
+    std::size_t n = collect_expired(now, batch);
+    if (n == 0) {
+        return false;
+    }
+    for (std::size_t i = 0; i < n; i++) {
+        calls[i] = batch[i]->take_cancel_locked(batch[i]->expire_ok_ ? 0 : NNG_ETIMEDOUT);
+    }
+    lk.unlock();
+    for (std::size_t i = 0; i < n; i++) {
+        calls[i].invoke();
+        calls[i] = {};
+    }
+    lk.lock();
+    for (std::size_t i = 0; i < n; i++) {
+        batch[i]->expiring_ = false;
+    }
+    done_cv.notify_all();
+    return true;
+}
+
+void expire_shard::run() {
     std::unique_lock lk(mtx);
     for (;;) {
         time_ms now = clock_ms();
@@ -143,25 +182,7 @@ void expire_shard::run() {
             }
             continue;
         }
-        // Take every cancel function of the batch while still locked: once
-        // the lock is released, an aio of the batch may finish and begin a
-        // new operation, whose cancel function is not ours to call.
-        std::size_t n = collect_expired(now, batch);
-        for (std::size_t i = 0; i < n; i++) {
-            calls[i] = batch[i]->take_cancel_locked(batch[i]->expire_ok_ ? 0 : NNG_ETIMEDOUT);
-        }
-        lk.unlock();
-        for (std::size_t i = 0; i < n; i++) {
-            calls[i].invoke();
-            calls[i] = {};
-        }
-        lk.lock();
-        for (std::size_t i = 0; i < n; i++) {
-            batch[i]->expiring_ = false;
-        }
-        if (n > 0) {
-            done_cv.notify_all();
-        }
+        fire_due(lk, now);
     }
 }
 
@@ -177,7 +198,8 @@ struct shard_set {
 shard_set& shards() {
     static shard_set* set = [] {
         auto* s = new shard_set;
-        unsigned n = std::max(1u, std::min(64u, std::thread::hardware_concurrency()));
+        unsigned n = loop::thread_free() ? 1u
+                                         : std::max(1u, std::min(64u, std::thread::hardware_concurrency()));
         for (unsigned i = 0; i < n; i++) {
             s->shards.push_back(new expire_shard);
         }
@@ -191,6 +213,21 @@ expire_shard& pick_shard() {
     unsigned i = s.next.fetch_add(1, std::memory_order_relaxed);
     return *s.shards[i % s.shards.size()];
 }
+
+} // namespace
+} // namespace detail
+
+time_ms expire_due(time_ms now) {
+    detail::expire_shard& sh = *detail::shards().shards.front();
+    std::unique_lock lk(sh.mtx);
+    if (now >= sh.next_deadline()) {
+        sh.fire_due(lk, now);
+    }
+    return sh.next_deadline();
+}
+
+namespace detail {
+namespace {
 
 // The aios whose callbacks this thread is running, innermost first (wait()
 // may run other callbacks nested inside one).

@@ -51,6 +51,10 @@ namespace detail {
 class expire_shard;
 }
 
+// Thread-free mode only (loop::thread_free()): fires the aio deadlines that
+// have passed at `now` and returns the next one (time_never if none).
+time_ms expire_due(time_ms now);
+
 // Called to cancel a scheduled operation; see the contract above.
 using aio_cancel_fn = void (*)(aio*, void* arg, int err);
 

@@ -26,6 +26,9 @@ unsigned usable_cpus() {
 // One loop per usable CPU: more would only take turns on the same CPUs
 // (two loops on one CPU made a 4 ms p99 tail in bench/client).
 unsigned default_loops() {
+    if (loop::thread_free()) {
+        return 1;
+    }
     if (const char* env = std::getenv("NNGHTTP_THREADS")) {
         int n = std::atoi(env);
         if (n > 0 && n <= 1024) {
@@ -62,7 +65,24 @@ thread_local loop* tl_loop = nullptr;
 // Concurrency hint 1: one thread runs the context, so Asio keeps the
 // thread's own posts on a private queue (no lock, no wake-up).  Other
 // threads may still post; that path locks.
-loop::loop() : ctx_(1), guard_(asio::make_work_guard(ctx_)) {
+bool loop::thread_free() noexcept {
+    static const bool v = [] {
+        const char* env = std::getenv("NNGHTTP_THREADS");
+        return env != nullptr && env[0] == '0' && env[1] == '\0';
+    }();
+    return v;
+}
+
+// Thread-free: nothing but the one thread ever touches the context, so
+// Asio may drop its locks (ASIO_CONCURRENCY_HINT_UNSAFE).
+loop::loop()
+    : threaded_(!thread_free()), ctx_(threaded_ ? 1 : ASIO_CONCURRENCY_HINT_UNSAFE),
+      guard_(asio::make_work_guard(ctx_)) {
+    if (!threaded_) {
+        expiry_ = std::make_unique<asio::steady_timer>(ctx_);
+        tl_loop = this;
+        return;
+    }
     thr_ = std::thread([this] {
         tl_loop = this;
         run();
@@ -118,10 +138,20 @@ void loop::run() {
 loop::~loop() {
     guard_.reset();
     ctx_.stop();
-    thr_.join();
+    if (thr_.joinable()) {
+        thr_.join();
+    }
+    if (tl_loop == this) {
+        tl_loop = nullptr;
+    }
 }
 
 loop* loop::current() noexcept {
+    if (tl_loop == nullptr && thread_free()) {
+        // The one loop runs on this (the only) thread: make it now if the
+        // program has not used the library yet.
+        executor::global();
+    }
     return tl_loop;
 }
 
@@ -168,6 +198,49 @@ void loop::drain() {
 void loop::pump(std::chrono::milliseconds limit) {
     if (!run_pending()) {
         ctx_.run_one_for(limit);
+    }
+}
+
+void loop::block_for(std::chrono::milliseconds d) {
+    loop* l = current();
+    if (l == nullptr || l->threaded_) {
+        std::this_thread::sleep_for(d);
+        return;
+    }
+    auto until = std::chrono::steady_clock::now() + d;
+    while (!l->ctx_.stopped() && std::chrono::steady_clock::now() < until) {
+        l->ctx_.run_until(until);
+    }
+    std::this_thread::sleep_until(until); // at once unless the loop was stopped
+}
+
+void loop::deadline_added(time_ms t) {
+    loop* l = current();
+    if (l != nullptr && !l->threaded_) {
+        l->arm_expiry(t);
+    }
+}
+
+// Setting the timer again cancels its previous wait, whose handler then
+// returns at once.
+void loop::arm_expiry(time_ms t) {
+    if (t >= expiry_at_) {
+        return;
+    }
+    expiry_at_ = t;
+    expiry_->expires_at(std::chrono::steady_clock::time_point(std::chrono::milliseconds(t)));
+    expiry_->async_wait([this](const asio::error_code& ec) {
+        if (!ec) {
+            on_expiry();
+        }
+    });
+}
+
+void loop::on_expiry() {
+    expiry_at_ = time_never;
+    time_ms next = expire_due(clock_ms());
+    if (next != time_never) {
+        arm_expiry(next);
     }
 }
 

@@ -24,6 +24,7 @@
 
 #include <asio/io_context.hpp>
 #include <asio/post.hpp>
+#include <asio/steady_timer.hpp>
 #include <atomic>
 #include <chrono>
 #include <memory>
@@ -46,6 +47,22 @@ class loop {
 
     // The loop whose thread is calling, or nullptr.
     static loop* current() noexcept;
+
+    // Thread-free mode (NNGHTTP_THREADS=0, read once): the process gets one
+    // loop and no thread of ours at all.  The loop runs on the thread that
+    // made it (the application's) whenever that thread blocks in the library
+    // (nng_msleep, nng_aio_wait, ...), and aio deadlines are kept by the loop
+    // instead of expiry threads.  For single-threaded programs: glibc and
+    // libstdc++ then skip their atomics and locks, and Asio runs unlocked.
+    static bool thread_free() noexcept;
+
+    // Blocks the calling thread for d; in thread-free mode, on the loop's
+    // thread, the loop runs meanwhile.
+    static void block_for(std::chrono::milliseconds d);
+
+    // Thread-free mode: the expiry shard's earliest deadline moved earlier,
+    // to t; the loop's timer fires the aio deadlines instead of a thread.
+    static void deadline_added(time_ms t);
     // Whether the calling thread is the one that runs ctx (its reactor's
     // only thread: nothing else can be waiting on that reactor meanwhile).
     static bool runs_here(const asio::io_context& ctx) noexcept {
@@ -62,9 +79,14 @@ class loop {
     void run();
     bool run_pending();
     void drain();
+    void arm_expiry(time_ms t);
+    void on_expiry();
 
+    bool threaded_;
     asio::io_context ctx_;
     asio::executor_work_guard<asio::io_context::executor_type> guard_;
+    std::unique_ptr<asio::steady_timer> expiry_; // thread-free mode only
+    time_ms expiry_at_ = time_never;             // what expiry_ is set for
     aio_list pending_;          // this thread only
     bool drain_posted_ = false; // this thread only
     std::thread thr_;

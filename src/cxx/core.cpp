@@ -180,7 +180,15 @@ void post_resume(std::coroutine_handle<> h) {
     asio::post(ctx, [h] { h.resume(); });
 }
 
-bool on_loop_thread() noexcept { return detail::loop::current() != nullptr; }
+// In thread-free mode the application's thread is the loop's: it may block
+// (the wait runs the loop) except from inside one of the loop's handlers.
+bool on_loop_thread() noexcept {
+    detail::loop* l = detail::loop::current();
+    if (l == nullptr) {
+        return false;
+    }
+    return !detail::loop::thread_free() || l->context().get_executor().running_in_this_thread();
+}
 
 op_base::op_base(op_base&& o) noexcept
     : obj(o.obj), msg(std::exchange(o.msg, nullptr)), iov(o.iov), arg_ms(o.arg_ms),
@@ -262,6 +270,16 @@ void latch::set() noexcept {
 }
 void latch::wait() noexcept {
     std::unique_lock lk(p_->m);
+    if (detail::loop* l = detail::loop::current(); l != nullptr && detail::loop::thread_free()) {
+        // Thread-free mode: nobody else can set it; run the loop until the
+        // task does.
+        while (!p_->set) {
+            lk.unlock();
+            l->pump(std::chrono::milliseconds(20));
+            lk.lock();
+        }
+        return;
+    }
     p_->cv.wait(lk, [this] { return p_->set; });
 }
 

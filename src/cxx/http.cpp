@@ -6,6 +6,7 @@
 #include <nnghttp/url.hpp>
 
 #include "core/aio.hpp"
+#include "core/executor.hpp"
 #include "http/client.hpp"
 #include "http/conn.hpp"
 #include "http/handler.hpp"
@@ -591,7 +592,7 @@ bool server::shutdown(std::chrono::milliseconds grace) {
     core(s_)->drain();
     auto until = std::chrono::steady_clock::now() + grace;
     while (core(s_)->connections() > 0 && std::chrono::steady_clock::now() < until) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        detail::loop::block_for(std::chrono::milliseconds(5)); // runs the loop if thread-free
     }
     bool all = core(s_)->connections() == 0;
     core(s_)->stop();

@@ -294,6 +294,23 @@ class tcp_dialer final : public socket_dialer {
             }
             return;
         }
+        auto flags = resolver::address_configured | resolver::numeric_service;
+        if (loop::thread_free()) {
+            // No resolver thread in thread-free mode: the lookup runs on the
+            // loop, which waits for getaddrinfo meanwhile.
+            op.cancel_resolve = [](connect_op&) {};
+            asio::post(ctx_, [this, op = ref_ptr<connect_op>(&op), flags] {
+                resolver res(ctx_);
+                asio::error_code ec;
+                auto results = family_ == AF_UNSPEC
+                                   ? res.resolve(host_, port_, flags, ec)
+                                   : res.resolve(family_ == AF_INET6 ? asio::ip::tcp::v6()
+                                                                     : asio::ip::tcp::v4(),
+                                                 host_, port_, flags, ec);
+                static_cast<tcp_dialer&>(*op->owner).resolved(*op, ec, results);
+            });
+            return;
+        }
         auto res = std::make_shared<resolver>(ctx_);
         op.resolve_state = res;
         op.cancel_resolve = [](connect_op& o) {
@@ -304,7 +321,6 @@ class tcp_dialer final : public socket_dialer {
                                                            resolver::results_type results) {
             static_cast<tcp_dialer&>(*op->owner).resolved(*op, ec, results);
         };
-        auto flags = resolver::address_configured | resolver::numeric_service;
         if (family_ == AF_UNSPEC) {
             res->async_resolve(host_, port_, flags, on_resolved);
         } else {
