@@ -15,6 +15,8 @@
 # sees both orders.
 #
 # Knobs (environment): CONNS (32 per server), TLS_VERSION (1.2),
+# OURS_THREADS (NNGHTTP_THREADS for tls_app binaries: 0, thread-free, as
+# run_tls.sh),
 # BUILD_DIR (build/bench-server: where run_tls.sh put hs_client), KEEP (1
 # keeps the scratch directory).  The certificate, nginx's configuration and
 # the clients' settings are run_tls.sh's (tls_common.sh), made at run time.  This is a measuring tool, not a test: never run it while
@@ -26,6 +28,7 @@ src=$(cd "$here/../.." && pwd)
 BUILD_DIR=${BUILD_DIR:-$src/build/bench-server}
 CONNS=${CONNS:-32}
 TLS_VERSION=${TLS_VERSION:-1.2}
+OURS_THREADS=${OURS_THREADS:-0}
 A=${1:?usage: pair_tls.sh A B [ROUNDS] [SECONDS] [hs|ka]}
 B=${2:?usage: pair_tls.sh A B [ROUNDS] [SECONDS] [hs|ka]}
 ROUNDS=${3:-6}
@@ -71,7 +74,7 @@ start() {  # SPEC LABEL: starts a server on CPU 0; prints "PID PORT"
         pid=$!
     else
         [[ -x $spec ]] || die "$spec is not an executable"
-        NNGHTTP_THREADS=1 taskset -c 0 "$spec" 0 "$tmp/server.pem" >"$tmp/$label.out" 2>"$tmp/$label.err" &
+        NNGHTTP_THREADS=$OURS_THREADS taskset -c 0 "$spec" 0 "$tmp/server.pem" >"$tmp/$label.out" 2>"$tmp/$label.err" &
         pid=$!
         port=""
         for ((i = 0; i < 100; i++)); do

@@ -25,6 +25,8 @@
 # IDLE_TLS_CONNS (1000; 0 skips the idle test), PAIR_ROUNDS (ROUNDS rounded up to even; 0
 # skips the paired runs),
 # TLS_VERSION (1.2 or 1.3, see below), SERVERS ("ours nng nginx"),
+# OURS_THREADS (0: ours thread-free, one thread like nginx's one worker;
+# 1: one loop thread beside the application's, the figures before stop 18),
 # SRC_DIR (the checkout to build, default this one),
 # BUILD_DIR ($SRC_DIR/build/bench-server), TLS_RESULTS
 # ($BUILD_DIR/results-tls.md).
@@ -49,6 +51,7 @@ HS_CONNS=${HS_CONNS:-64}
 IDLE_TLS_CONNS=${IDLE_TLS_CONNS:-1000}
 PAIR_ROUNDS=${PAIR_ROUNDS:-$(((ROUNDS + 1) / 2 * 2))} # even: each server starts first as often
 TLS_VERSION=${TLS_VERSION:-1.2}
+OURS_THREADS=${OURS_THREADS:-0}
 SERVERS=${SERVERS:-"ours nng nginx"}
 py=(python3 "$here/bench.py")
 out_dir=$BUILD_DIR/bench-tls
@@ -185,7 +188,7 @@ start_server() {  # $1 = ours | nng | nginx; sets PID[$1] and PORT[$1]
     : >"$out"
     case $name in
     ours | nng)
-        NNGHTTP_THREADS=1 taskset -c 0 "$out_dir/tls_app_$name" 0 "$tmp/server.pem" >"$out" 2>>"$err" &
+        NNGHTTP_THREADS=$OURS_THREADS taskset -c 0 "$out_dir/tls_app_$name" 0 "$tmp/server.pem" >"$out" 2>>"$err" &
         pid=$!
         port=""
         for ((i = 0; i < 100; i++)); do
@@ -433,7 +436,7 @@ commit=$(git -C "$SRC_DIR" describe --always --dirty 2>/dev/null || echo unknown
 title=(
     "## HTTPS server benchmark ($(date -u +%Y-%m-%d))"
     ""
-    "nng-http $commit (OpenSSL $(openssl version | awk '{print $2}'), NNGHTTP_THREADS=1) vs Debian's NNG $(dpkg-query -W -f='${Version}' libnng1 2>/dev/null || echo '?') (mbedTLS $(dpkg-query -W -f='${Version}' libmbedtls14 2>/dev/null || echo '?'))$( [[ $TLS_VERSION == 1.3 ]] && echo ': n/a, no TLS 1.3') vs $(nginx -v 2>&1 | sed 's/^nginx version: //') (1 worker, access_log off, no session cache or tickets)."
+    "nng-http $commit (OpenSSL $(openssl version | awk '{print $2}'), NNGHTTP_THREADS=$OURS_THREADS) vs Debian's NNG $(dpkg-query -W -f='${Version}' libnng1 2>/dev/null || echo '?') (mbedTLS $(dpkg-query -W -f='${Version}' libmbedtls14 2>/dev/null || echo '?'))$( [[ $TLS_VERSION == 1.3 ]] && echo ': n/a, no TLS 1.3') vs $(nginx -v 2>&1 | sed 's/^nginx version: //') (1 worker, access_log off, no session cache or tickets)."
     "TLS $TLS_VERSION, $cipher, key exchange $group, server certificate EC P-256 signed by a P-256 CA, made for this run; the clients offer nothing else and nginx allows nothing else."
     "$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1), $(nproc) CPUs; server on CPU 0, client on CPU 1, loopback."
     "Medians of $ROUNDS rounds of ${DURATION}s each, interleaved. keep-alive: \`wrk -t1 -c$TLS_CONNS --latency\` GET /static (13 bytes), one handshake per connection. handshakes: bench/server/hs_client.c, $HS_CONNS connections in flight, each a full handshake (no resumption: client cache off, no tickets, checked per connection), one GET /static with Connection: close, close_notify, close."
