@@ -27,7 +27,9 @@
 // in its (unsorted, intrusive) list, then collects expired aios, marks them
 // `expiring_` so that their destructor waits, and cancels them with
 // NNG_ETIMEDOUT (or 0 for a sleep).  Add and remove are O(1); a scan happens
-// only when a deadline passes.
+// only when a deadline passes.  In thread-free mode (loop::thread_free()) there is one
+// shard and no thread: the loop's timer is set for the earliest deadline
+// (loop::deadline_added) and calls expire_due() when it goes off.
 //
 // Callbacks.  finish() posts the callback to the current worker's executor
 // (a worker's own posts stay on that thread: no wake-up, no hop); a handler
@@ -104,16 +106,16 @@ public:
     std::mutex mtx;
     std::condition_variable done_cv; // busy_ reached 0, or expiring_ cleared
 
+    // With lk (of mtx) held: fires what is due at now; false if nothing was.
+    bool fire_due(std::unique_lock<std::mutex>& lk, time_ms now);
+    // With mtx held: the earliest deadline (or an earlier time, after a
+    // remove), time_never if none.
+    time_ms next_deadline() const noexcept { return next_; }
+
 private:
     static constexpr std::size_t batch_max = 64;
 
     void run();
-  public:
-    // With lk (of mtx) held: fires what is due at now; false if nothing was.
-    bool fire_due(std::unique_lock<std::mutex>& lk, time_ms now);
-    time_ms next_deadline() const noexcept { return next_; }
-
-  private:
     std::size_t collect_expired(time_ms now, std::array<aio*, batch_max>& batch) noexcept;
 
     std::condition_variable cv_;

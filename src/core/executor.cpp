@@ -62,9 +62,6 @@ thread_local loop* tl_loop = nullptr;
 
 // ---- loop ----
 
-// Concurrency hint 1: one thread runs the context, so Asio keeps the
-// thread's own posts on a private queue (no lock, no wake-up).  Other
-// threads may still post; that path locks.
 bool loop::thread_free() noexcept {
     static const bool v = [] {
         const char* env = std::getenv("NNGHTTP_THREADS");
@@ -73,8 +70,12 @@ bool loop::thread_free() noexcept {
     return v;
 }
 
-// Thread-free: nothing but the one thread ever touches the context, so
-// Asio may drop its locks (ASIO_CONCURRENCY_HINT_UNSAFE).
+// Concurrency hint 1: one thread runs the context, so Asio keeps the
+// thread's own posts on a private queue (no lock, no wake-up).  Other
+// threads may still post; that path locks.  Thread-free, nothing but the
+// one thread ever touches the context, so Asio drops its locks as well
+// (ASIO_CONCURRENCY_HINT_UNSAFE), and the loop is this thread's from the
+// start.
 loop::loop()
     : threaded_(!thread_free()), ctx_(threaded_ ? 1 : ASIO_CONCURRENCY_HINT_UNSAFE),
       guard_(asio::make_work_guard(ctx_)) {
