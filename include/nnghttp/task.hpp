@@ -326,9 +326,16 @@ inline void spawn(task<void> t) {
     api_detail::post_resume(d.h);
 }
 
+// Whether the process runs thread-free (NNGHTTP_THREADS=0): the library
+// starts no thread, and its one event loop runs on the application's thread
+// only while that thread blocks in the library (run(), aio waits, ...).
+NNGHTTP_API bool thread_free() noexcept;
+
 // Runs t on an event loop and blocks the calling thread until it ends;
 // returns its value or rethrows its exception.  Not from a loop thread
-// (errc::bad_state): that would stall the loop the task needs.
+// (errc::bad_state): that would stall the loop the task needs.  Thread-free,
+// the loop runs inside the wait (but still not from inside a coroutine or a
+// callback).
 template <typename T> T run(task<T> t) {
     if (api_detail::on_loop_thread()) {
         throw error(errc::bad_state, "nnghttp::run from an event loop thread");

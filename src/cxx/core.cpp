@@ -180,6 +180,12 @@ void post_resume(std::coroutine_handle<> h) {
     asio::post(ctx, [h] { h.resume(); });
 }
 
+} // namespace api_detail
+
+bool thread_free() noexcept { return detail::loop::thread_free(); }
+
+namespace api_detail {
+
 // In thread-free mode the application's thread is the loop's: it may block
 // (the wait runs the loop) except from inside one of the loop's handlers.
 bool on_loop_thread() noexcept {

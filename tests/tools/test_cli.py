@@ -130,10 +130,10 @@ class ExitCodes(unittest.TestCase):
 MiB = 1024 * 1024
 
 
-def start_serve(directory):
-    """`nnghttp serve DIRECTORY` on a free port: the process, its root URL,
-    and a queue its stdout lines go to (None at EOF)."""
-    proc = subprocess.Popen([NNGHTTP, "serve", directory, "--listen", "http://127.0.0.1:0"],
+def start_serve(directory, *extra):
+    """`nnghttp serve DIRECTORY [EXTRA...]` on a free port: the process, its
+    root URL, and a queue its stdout lines go to (None at EOF)."""
+    proc = subprocess.Popen([NNGHTTP, "serve", directory, "--listen", "http://127.0.0.1:0", *extra],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     line = proc.stdout.readline().decode()
     m = re.search(r"serving \S+ at (http://127\.0\.0\.1:(\d+))/", line)
@@ -355,11 +355,12 @@ class GetLargeBody(unittest.TestCase):
 
 class GracefulStop(unittest.TestCase):
     SIZE = 64 * MiB
+    EXTRA = ()
 
     def test_response_in_flight_completes(self):
         with tempfile.TemporaryDirectory() as d:
             sparse_file(os.path.join(d, "big.bin"), self.SIZE, [0, self.SIZE - 64 * 1024])
-            proc, _, port, lines = start_serve(d)
+            proc, _, port, lines = start_serve(d, *self.EXTRA)
             try:
                 self.check_stop(proc, port, lines)
             finally:
@@ -421,6 +422,42 @@ class GracefulStop(unittest.TestCase):
         rest = "".join(rest)
         self.assertRegex(rest, r'"GET /big\.bin HTTP/1\.1" 200 %d\n' % self.SIZE)
         self.assertNotIn("cut off", rest)
+
+
+class GracefulStopThreadFree(GracefulStop):
+    """The same stop with `--threads 0`, where the main thread serves
+    between its looks for a signal."""
+    EXTRA = ("--threads", "0")
+
+
+class ThreadFree(unittest.TestCase):
+    """`serve --threads 0`: a process of one thread serves files to
+    concurrent clients and stops on SIGTERM."""
+
+    def test_one_thread_serves_and_stops(self):
+        proc, root, _, lines = start_serve(SITE, "--threads", "0")
+        try:
+            with open(os.path.join(SITE, "hello.txt"), "rb") as f:
+                want = f.read()
+            clients = [subprocess.Popen(["curl", "-sS", "--max-time", "10", root + "/hello.txt",
+                                         root + "/hello.txt"], stdout=subprocess.PIPE)
+                       for _ in range(4)]
+            for c in clients:
+                out, _ = c.communicate(timeout=20)
+                self.assertEqual(c.returncode, 0)
+                self.assertEqual(out, want + want)
+            self.assertEqual(os.listdir("/proc/%d/task" % proc.pid), [str(proc.pid)])
+            proc.send_signal(signal.SIGTERM)
+            self.assertEqual(proc.wait(10), 0)
+            rest = []
+            while (line := lines.get(timeout=10)) is not None:
+                rest.append(line)
+            lines.put(None)  # for end_serve
+            rest = "".join(rest)
+            self.assertEqual(rest.count('"GET /hello.txt HTTP/1.1" 200'), 8)
+            self.assertIn("stopping (SIGTERM)", rest)
+        finally:
+            end_serve(proc, lines)
 
 
 class ReusePort(unittest.TestCase):

@@ -32,7 +32,7 @@ bool read_file(const std::string& path, std::string& out);
 struct serve_options {
     std::string dir;
     std::string listen;
-    unsigned threads = 0; // 0: the library's default
+    int threads = -1;     // -1: the library's default; 0: thread-free
     std::string cert;     // both or neither
     std::string key;
     bool reuse_port = false; // SO_REUSEPORT: several processes on one port

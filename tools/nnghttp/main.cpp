@@ -66,7 +66,9 @@ int main(int argc, char** argv) {
     so.listen = "http://127.0.0.1:8080";
     srv->add_option("DIR", so.dir, "Directory to serve")->check(CLI::ExistingDirectory);
     srv->add_option("--listen", so.listen, "URL to listen on (http:// or https://)");
-    srv->add_option("--threads", so.threads, "Event loop threads (default: one per core)");
+    srv->add_option("--threads", so.threads,
+                    "Event loop threads (default: one per core; 0: none, the main thread serves)")
+        ->check(CLI::Range(0, 1024));
     srv->add_option("--tls-cert", so.cert, "PEM certificate (chain) for https")
         ->check(CLI::ExistingFile);
     srv->add_option("--tls-key", so.key, "PEM private key for https")->check(CLI::ExistingFile);

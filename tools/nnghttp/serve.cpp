@@ -69,7 +69,18 @@ bool setup_tls(nnghttp::server& srv, const serve_options& o) {
 // Waits for a stop signal, then stops srv gracefully.
 int run_until_signal(nnghttp::server& srv, const sigset_t& sigs) {
     int sig = 0;
-    sigwait(&sigs, &sig);
+    if (nnghttp::thread_free()) {
+        // The server runs only while this thread waits in the library: wait
+        // there, looking for a signal between slices.
+        const timespec now{};
+        while ((sig = sigtimedwait(&sigs, nullptr, &now)) < 0) {
+            nnghttp::run([]() -> nnghttp::task<void> {
+                co_await nnghttp::sleep(std::chrono::milliseconds(100));
+            }());
+        }
+    } else {
+        sigwait(&sigs, &sig);
+    }
     {
         std::lock_guard lk(log_mtx);
         fmt::print("nnghttp: stopping ({})\n", signal_name(sig));
@@ -95,7 +106,7 @@ int run_until_signal(nnghttp::server& srv, const sigset_t& sigs) {
 } // namespace
 
 int serve(const serve_options& o) {
-    if (o.threads > 0) {
+    if (o.threads >= 0) {
         ::setenv("NNGHTTP_THREADS", std::to_string(o.threads).c_str(), 1);
     }
     // Block the stop signals before the library starts any thread: they then
