@@ -40,6 +40,28 @@ auto with_held_lock(nng_cv* cv, Wait&& wait) {
     return r;
 }
 
+// Thread-free mode: no other thread can wake a waiter, so a wait runs the
+// loop for one step instead (a callback there may change the condition and
+// wake the cv) and returns like a spurious wake-up; NNG's callers check
+// their condition again in a loop.  False (nothing done) when not
+// thread-free.
+bool pump_instead(nng_cv* cv, nnghttp::detail::time_ms until) {
+    using namespace std::chrono;
+    if (!nnghttp::detail::loop::thread_free()) {
+        return false;
+    }
+    nnghttp::detail::loop* l = nnghttp::detail::loop::current();
+    milliseconds limit(20);
+    if (until != nnghttp::detail::time_never) {
+        nnghttp::detail::time_ms now = nnghttp::detail::clock_ms();
+        limit = std::min(limit, milliseconds(until > now ? until - now : 0));
+    }
+    cv->mtx->m.unlock();
+    l->pump(limit);
+    cv->mtx->m.lock();
+    return true;
+}
+
 } // namespace
 
 extern "C" {
@@ -119,6 +141,9 @@ int nng_cv_alloc(nng_cv** out, nng_mtx* m) {
 void nng_cv_free(nng_cv* cv) { delete cv; }
 
 void nng_cv_wait(nng_cv* cv) {
+    if (pump_instead(cv, nnghttp::detail::time_never)) {
+        return;
+    }
     with_held_lock(cv, [cv](std::unique_lock<std::mutex>& lk) {
         cv->cv.wait(lk);
         return 0;
@@ -136,6 +161,9 @@ int nng_cv_until(nng_cv* cv, nng_time when) {
     if (when >= far) {
         nng_cv_wait(cv);
         return 0;
+    }
+    if (pump_instead(cv, when)) {
+        return nnghttp::detail::clock_ms() >= when ? NNG_ETIMEDOUT : 0;
     }
     steady_clock::time_point deadline{milliseconds(when)};
     return with_held_lock(cv, [cv, deadline](std::unique_lock<std::mutex>& lk) {

@@ -246,6 +246,59 @@ TEST(ThreadFree, DeadlinesFireWhileTheThreadWaits) {
     }
 }
 
+TEST(ThreadFree, ACondvarWaitRunsTheLoop) {
+    ASSERT_TRUE(thread_free_env);
+    // The usual NNG pattern: a callback sets a flag and wakes a condvar the
+    // application waits on.  Thread-free, the wait itself runs the loop.
+    struct state {
+        nng_mtx* mtx = nullptr;
+        nng_cv* cv = nullptr;
+        bool done = false;
+    } st;
+    ASSERT_EQ(nng_mtx_alloc(&st.mtx), 0);
+    ASSERT_EQ(nng_cv_alloc(&st.cv, st.mtx), 0);
+    nng_aio* aio = nullptr;
+    ASSERT_EQ(nng_aio_alloc(
+                  &aio,
+                  [](void* arg) {
+                      auto* s = static_cast<state*>(arg);
+                      nng_mtx_lock(s->mtx);
+                      s->done = true;
+                      nng_cv_wake(s->cv);
+                      nng_mtx_unlock(s->mtx);
+                  },
+                  &st),
+              0);
+    nng_time t0 = nng_clock();
+    nng_sleep_aio(30, aio);
+    nng_mtx_lock(st.mtx);
+    int waits = 0;
+    while (!st.done && waits < 1000) {
+        nng_cv_wait(st.cv);
+        waits++;
+    }
+    bool done = st.done;
+    nng_mtx_unlock(st.mtx);
+    EXPECT_TRUE(done);
+    EXPECT_GE(nng_clock() - t0, 30u);
+
+    // nng_cv_until with nothing to wake it: times out at its time.
+    t0 = nng_clock();
+    nng_mtx_lock(st.mtx);
+    int rv = 0;
+    for (int i = 0; i < 1000 && rv == 0; i++) {
+        rv = nng_cv_until(st.cv, t0 + 50);
+    }
+    nng_mtx_unlock(st.mtx);
+    EXPECT_EQ(rv, NNG_ETIMEDOUT);
+    EXPECT_GE(nng_clock() - t0, 50u);
+    EXPECT_LT(nng_clock() - t0, 2000u);
+
+    nng_aio_free(aio);
+    nng_cv_free(st.cv);
+    nng_mtx_free(st.mtx);
+}
+
 TEST(ThreadFree, ClientAndServerShareTheOneThread) {
     ASSERT_TRUE(thread_free_env);
     nng_http_server* s = start_server("http://127.0.0.1:0");
