@@ -40,8 +40,8 @@ auto with_held_lock(nng_cv* cv, Wait&& wait) {
     return r;
 }
 
-// Thread-free mode: no other thread can wake a waiter, so a wait runs the
-// loop for one step instead (a callback there may change the condition and
+// Thread-free mode, on the loop's thread: no other thread of ours can wake
+// a waiter, so a wait runs the loop for one step instead (a callback there may change the condition and
 // wake the cv) and returns like a spurious wake-up; NNG's callers check
 // their condition again in a loop.  False (nothing done) when not
 // thread-free.
@@ -51,6 +51,9 @@ bool pump_instead(nng_cv* cv, nnghttp::detail::time_ms until) {
         return false;
     }
     nnghttp::detail::loop* l = nnghttp::detail::loop::current();
+    if (l == nullptr) {
+        return false; // another thread of the application: a plain wait
+    }
     milliseconds limit(20);
     if (until != nnghttp::detail::time_never) {
         nnghttp::detail::time_ms now = nnghttp::detail::clock_ms();

@@ -80,9 +80,13 @@ public:
             next_ = a->expire_;
             if (thr_.joinable()) {
                 cv_.notify_one();
-            } else {
-                loop::deadline_added(next_);
             }
+        }
+        if (!thr_.joinable()) {
+            // Thread-free: the loop's timer decides, not next_, which a
+            // remove() leaves stale (early) and which outlives a loop that
+            // nng_fini destroyed.
+            loop::deadline_added(a->expire_);
         }
     }
 
@@ -324,6 +328,8 @@ void aio::stop() noexcept {
     wait();
 }
 
+bool aio::callback_running_here() noexcept { return detail::tl_frames != nullptr; }
+
 bool aio::in_callback_here() const noexcept {
     for (const auto* f = detail::tl_frames; f != nullptr; f = f->outer) {
         if (f->a == this) {
@@ -348,6 +354,9 @@ bool aio::settled() const noexcept {
 
 void aio::wait_busy(bool op_only) noexcept {
     std::unique_lock lk(shard_.mtx);
+    if (settled_locked(op_only)) {
+        return; // also keeps an idle aio freed after nng_fini from making a loop
+    }
     if (loop* l = loop::current()) {
         // On a loop thread: keep the loop running while we wait, since the
         // completion may need it (see executor.hpp).
@@ -359,6 +368,9 @@ void aio::wait_busy(bool op_only) noexcept {
         }
         pump_loop_ = nullptr;
         return;
+    }
+    if (loop::thread_free()) {
+        loop::misuse("an aio wait");
     }
     waiters_++;
     shard_.done_cv.wait(lk, [this, op_only] { return settled_locked(op_only); });

@@ -170,6 +170,8 @@ public:
 
     // True when this thread is inside this aio's callback (at any depth).
     bool in_callback_here() const noexcept;
+    // Whether this thread is inside any aio's callback.
+    static bool callback_running_here() noexcept;
 
 private:
     friend class aio_queue;

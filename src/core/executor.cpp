@@ -1,6 +1,7 @@
 #include "core/executor.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <mutex>
 #include <sched.h>
@@ -148,9 +149,11 @@ loop::~loop() {
 }
 
 loop* loop::current() noexcept {
-    if (tl_loop == nullptr && thread_free()) {
-        // The one loop runs on this (the only) thread: make it now if the
-        // program has not used the library yet.
+    if (tl_loop == nullptr && thread_free() && global_exec.load(std::memory_order_acquire) == nullptr) {
+        // The one loop runs on the thread that first needs it: make it now
+        // if the program has not used the library yet.  (If another thread
+        // made it, this one gets nullptr: it may sleep and wait on its own
+        // condvars, not use the library.)
         executor::global();
     }
     return tl_loop;
@@ -196,8 +199,13 @@ void loop::drain() {
     }
 }
 
+// After pending callbacks, one step that does not block: a chain of
+// callbacks that each defer another must not keep the reactor and timers
+// from ever running.
 void loop::pump(std::chrono::milliseconds limit) {
-    if (!run_pending()) {
+    if (run_pending()) {
+        ctx_.poll_one();
+    } else {
         ctx_.run_one_for(limit);
     }
 }
@@ -217,9 +225,19 @@ void loop::block_for(std::chrono::milliseconds d) {
 
 void loop::deadline_added(time_ms t) {
     loop* l = current();
-    if (l != nullptr && !l->threaded_) {
-        l->arm_expiry(t);
+    if (l == nullptr) {
+        misuse("an aio deadline");
     }
+    l->arm_expiry(t);
+}
+
+void loop::misuse(const char* what) noexcept {
+    std::fprintf(stderr,
+                 "nng-http: NNGHTTP_THREADS=0 (thread-free) but %s came from a thread that "
+                 "does not run the loop; a thread-free program may use the library from one "
+                 "thread only\n",
+                 what);
+    std::abort();
 }
 
 // Setting the timer again cancels its previous wait, whose handler then

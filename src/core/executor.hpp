@@ -60,9 +60,14 @@ class loop {
     // thread, the loop runs meanwhile.
     static void block_for(std::chrono::milliseconds d);
 
-    // Thread-free mode: the expiry shard's earliest deadline moved earlier,
-    // to t; the loop's timer fires the aio deadlines instead of a thread.
+    // Thread-free mode: an aio deadline t was added; the loop's timer fires
+    // the aio deadlines instead of a thread.
     static void deadline_added(time_ms t);
+
+    // Thread-free mode, the library used from a thread that does not run
+    // the loop (the mode's one rule broken): says so on stderr and aborts,
+    // rather than hang or race.
+    [[noreturn]] static void misuse(const char* what) noexcept;
     // Whether the calling thread is the one that runs ctx (its reactor's
     // only thread: nothing else can be waiting on that reactor meanwhile).
     static bool runs_here(const asio::io_context& ctx) noexcept {
@@ -70,9 +75,9 @@ class loop {
         return l != nullptr && &l->ctx_ == &ctx;
     }
 
-    // Only from this loop's own thread, inside a handler: runs the pending
-    // callbacks (except those of aios already in a callback on this thread),
-    // else waits up to `limit` for one reactor handler.
+    // Only from this loop's own thread: runs the pending callbacks (except
+    // those of aios already in a callback on this thread) and one ready
+    // handler if any, else waits up to `limit` for one handler.
     void pump(std::chrono::milliseconds limit);
 
   private:

@@ -193,7 +193,8 @@ bool on_loop_thread() noexcept {
     if (l == nullptr) {
         return false;
     }
-    return !detail::loop::thread_free() || l->context().get_executor().running_in_this_thread();
+    return !detail::loop::thread_free() || l->context().get_executor().running_in_this_thread() ||
+           detail::aio::callback_running_here();
 }
 
 op_base::op_base(op_base&& o) noexcept

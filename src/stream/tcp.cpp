@@ -300,6 +300,12 @@ class tcp_dialer final : public socket_dialer {
             // loop, which waits for getaddrinfo meanwhile.
             op.cancel_resolve = [](connect_op&) {};
             asio::post(ctx_, [this, op = ref_ptr<connect_op>(&op), flags] {
+                {
+                    std::lock_guard lk(mtx_);
+                    if (op->done) {
+                        return; // timed out, canceled or closed meanwhile: no lookup
+                    }
+                }
                 resolver res(ctx_);
                 asio::error_code ec;
                 auto results = family_ == AF_UNSPEC

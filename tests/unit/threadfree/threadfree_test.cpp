@@ -23,6 +23,7 @@
 #include <string>
 #include <sys/single_threaded.h>
 #include <sys/wait.h>
+#include <thread>
 #include <vector>
 
 extern char** environ;
@@ -359,4 +360,107 @@ TEST(ThreadFree, ClientAndServerShareTheOneThread) {
         EXPECT_EQ(thread_count(), 1);
         EXPECT_NE(__libc_single_threaded, 0);
     }
+}
+
+TEST(ThreadFree, DeadlinesStillFireAfterNngFini) {
+    ASSERT_TRUE(thread_free_env);
+    // A deadline that never fires (its receive completes first) leaves the
+    // expiry list's earliest time behind; nng_fini then ends the loop and
+    // its timer.  The next loop must still fire a later deadline.
+    nng_stream_listener* l = nullptr;
+    nng_stream_dialer* d = nullptr;
+    ASSERT_EQ(nng_stream_listener_alloc(&l, "tcp://127.0.0.1:0"), 0);
+    ASSERT_EQ(nng_stream_listener_listen(l), 0);
+    int port = 0;
+    ASSERT_EQ(nng_stream_listener_get_int(l, NNG_OPT_TCP_BOUND_PORT, &port), 0);
+    ASSERT_EQ(nng_stream_dialer_alloc(&d, ("tcp://127.0.0.1:" + std::to_string(port)).c_str()), 0);
+    nng_stream* srv = nullptr;
+    nng_stream* cli = nullptr;
+    nnghttp::detail::test::accept_and_dial(l, d, srv, cli);
+    ASSERT_NE(srv, nullptr);
+    ASSERT_NE(cli, nullptr);
+    char msg[] = "x";
+    ASSERT_EQ(nnghttp::detail::test::xfer_all(cli, true, msg, 1), 0);
+    nng_aio* aio = nullptr;
+    ASSERT_EQ(nng_aio_alloc(&aio, nullptr, nullptr), 0);
+    char buf[4];
+    nng_iov iov{buf, sizeof buf};
+    ASSERT_EQ(nng_aio_set_iov(aio, 1, &iov), 0);
+    nng_aio_set_timeout(aio, 100);
+    nng_stream_recv(srv, aio);
+    nng_aio_wait(aio);
+    ASSERT_EQ(nng_aio_result(aio), 0);
+    nng_aio_free(aio);
+    nng_stream_free(srv);
+    nng_stream_free(cli);
+    nng_stream_dialer_free(d);
+    nng_stream_listener_free(l);
+    nng_fini();
+
+    ASSERT_EQ(nng_aio_alloc(&aio, nullptr, nullptr), 0);
+    nng_time t0 = nng_clock();
+    nng_sleep_aio(300, aio); // later than the stale 100 ms
+    nng_aio_wait(aio);
+    EXPECT_EQ(nng_aio_result(aio), 0);
+    EXPECT_GE(nng_clock() - t0, 300u);
+    EXPECT_LT(nng_clock() - t0, 5000u);
+    nng_aio_free(aio);
+}
+
+// The tests below start a second thread: CTest runs each case in a process
+// of its own, and they come last so that a run of the whole binary checks
+// the thread counts above first.
+
+TEST(ThreadFree, AnotherThreadMaySleepAndWaitOnItsOwnCondvar) {
+    ASSERT_TRUE(thread_free_env);
+    nng_msleep(1); // the loop is this thread's
+    struct state {
+        nng_mtx* mtx = nullptr;
+        nng_cv* cv = nullptr;
+        bool go = false;
+        bool seen = false;
+    } st;
+    ASSERT_EQ(nng_mtx_alloc(&st.mtx), 0);
+    ASSERT_EQ(nng_cv_alloc(&st.cv, st.mtx), 0);
+    nng_thread* t = nullptr;
+    ASSERT_EQ(nng_thread_create(
+                  &t,
+                  [](void* arg) {
+                      auto* s = static_cast<state*>(arg);
+                      nng_msleep(10);
+                      nng_mtx_lock(s->mtx);
+                      while (!s->go) {
+                          nng_cv_wait(s->cv);
+                      }
+                      s->seen = true;
+                      nng_mtx_unlock(s->mtx);
+                  },
+                  &st),
+              0);
+    nng_msleep(30);
+    nng_mtx_lock(st.mtx);
+    st.go = true;
+    nng_cv_wake(st.cv);
+    nng_mtx_unlock(st.mtx);
+    nng_thread_destroy(t); // joins
+    EXPECT_TRUE(st.seen);
+    nng_cv_free(st.cv);
+    nng_mtx_free(st.mtx);
+}
+
+TEST(ThreadFreeDeathTest, TheLibraryFromASecondThreadAbortsWithAMessage) {
+    ASSERT_TRUE(thread_free_env);
+    GTEST_FLAG_SET(death_test_style, "threadsafe");
+    EXPECT_DEATH(
+        {
+            nng_msleep(1); // the loop is this thread's
+            std::thread([] {
+                nng_aio* aio = nullptr;
+                if (nng_aio_alloc(&aio, nullptr, nullptr) == 0) {
+                    nng_sleep_aio(10, aio);
+                    nng_aio_wait(aio);
+                }
+            }).join();
+        },
+        "thread-free.*from a thread that does not run the loop");
 }
