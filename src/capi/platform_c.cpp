@@ -41,10 +41,10 @@ auto with_held_lock(nng_cv* cv, Wait&& wait) {
 }
 
 // Thread-free mode, on the loop's thread: no other thread of ours can wake
-// a waiter, so a wait runs the loop for one step instead (a callback there may change the condition and
-// wake the cv) and returns like a spurious wake-up; NNG's callers check
-// their condition again in a loop.  False (nothing done) when not
-// thread-free.
+// a waiter, so a wait runs the loop for one step instead (a callback there
+// may change the condition and wake the cv) and returns like a spurious
+// wake-up; NNG's callers check their condition again in a loop.  False
+// (nothing done) when not thread-free or on another thread.
 bool pump_instead(nng_cv* cv, nnghttp::detail::time_ms until) {
     using namespace std::chrono;
     if (!nnghttp::detail::loop::thread_free()) {

@@ -78,9 +78,9 @@ bool loop::thread_free() noexcept {
 // (ASIO_CONCURRENCY_HINT_UNSAFE), and the loop is this thread's from the
 // start.
 loop::loop()
-    : threaded_(!thread_free()), ctx_(threaded_ ? 1 : ASIO_CONCURRENCY_HINT_UNSAFE),
+    : ctx_(thread_free() ? ASIO_CONCURRENCY_HINT_UNSAFE : 1),
       guard_(asio::make_work_guard(ctx_)) {
-    if (!threaded_) {
+    if (thread_free()) {
         expiry_ = std::make_unique<asio::steady_timer>(ctx_);
         tl_loop = this;
         return;
@@ -212,7 +212,7 @@ void loop::pump(std::chrono::milliseconds limit) {
 
 void loop::block_for(std::chrono::milliseconds d) {
     loop* l = current();
-    if (l == nullptr || l->threaded_) {
+    if (l == nullptr || !thread_free()) {
         std::this_thread::sleep_for(d);
         return;
     }

@@ -87,7 +87,6 @@ class loop {
     void arm_expiry(time_ms t);
     void on_expiry();
 
-    bool threaded_;
     asio::io_context ctx_;
     asio::executor_work_guard<asio::io_context::executor_type> guard_;
     std::unique_ptr<asio::steady_timer> expiry_; // thread-free mode only

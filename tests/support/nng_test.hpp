@@ -129,4 +129,41 @@ inline void accept_and_dial(nng_stream_listener* l, nng_stream_dialer* d, nng_st
     cli = static_cast<nng_stream*>(nng_aio_get_output(dial, 0));
 }
 
+// A listening TCP listener on 127.0.0.1, a dialer for it, and (after
+// connect()) one connected pair of streams; all freed by close() or at
+// scope exit.
+struct tcp_setup {
+    nng_stream_listener* l = nullptr;
+    nng_stream_dialer* d = nullptr;
+    nng_stream* srv = nullptr;
+    nng_stream* cli = nullptr;
+
+    tcp_setup() {
+        EXPECT_EQ(nng_stream_listener_alloc(&l, "tcp://127.0.0.1:0"), 0);
+        EXPECT_EQ(nng_stream_listener_listen(l), 0);
+        int port = -1;
+        EXPECT_EQ(nng_stream_listener_get_int(l, NNG_OPT_TCP_BOUND_PORT, &port), 0);
+        std::string url = "tcp://127.0.0.1:" + std::to_string(port);
+        EXPECT_EQ(nng_stream_dialer_alloc(&d, url.c_str()), 0);
+    }
+    ~tcp_setup() { close(); }
+    tcp_setup(const tcp_setup&) = delete;
+    tcp_setup& operator=(const tcp_setup&) = delete;
+
+    void connect() {
+        accept_and_dial(l, d, srv, cli);
+        ASSERT_NE(srv, nullptr);
+        ASSERT_NE(cli, nullptr);
+    }
+    void close() {
+        nng_stream_free(srv);
+        nng_stream_free(cli);
+        nng_stream_dialer_free(d);
+        nng_stream_listener_free(l);
+        srv = cli = nullptr;
+        d = nullptr;
+        l = nullptr;
+    }
+};
+
 } // namespace nnghttp::detail::test

@@ -6,6 +6,7 @@
 // layer (src/stream) directly.
 #include "stream/options.hpp"
 #include "stream/stream.hpp"
+#include "support/nng_test.hpp"
 
 #include <arpa/inet.h>
 #include <cstdint>
@@ -25,49 +26,7 @@ int bound_port(nng_stream_listener* l) {
     return port;
 }
 
-// A listening TCP listener on 127.0.0.1, a dialer for it, and (after
-// connect()) one connected pair of streams.
-struct tcp_setup {
-    nng_stream_listener* l = nullptr;
-    nng_stream_dialer* d = nullptr;
-    nng_stream* srv = nullptr;
-    nng_stream* cli = nullptr;
-
-    tcp_setup() {
-        EXPECT_EQ(nng_stream_listener_alloc(&l, "tcp://127.0.0.1:0"), 0);
-        EXPECT_EQ(nng_stream_listener_listen(l), 0);
-        std::string url = "tcp://127.0.0.1:" + std::to_string(bound_port(l));
-        EXPECT_EQ(nng_stream_dialer_alloc(&d, url.c_str()), 0);
-    }
-    ~tcp_setup() {
-        nng_stream_free(srv);
-        nng_stream_free(cli);
-        nng_stream_dialer_free(d);
-        nng_stream_listener_free(l);
-    }
-    tcp_setup(const tcp_setup&) = delete;
-    tcp_setup& operator=(const tcp_setup&) = delete;
-
-    void connect() {
-        nng_aio *acc = nullptr, *dial = nullptr;
-        ASSERT_EQ(nng_aio_alloc(&acc, nullptr, nullptr), 0);
-        ASSERT_EQ(nng_aio_alloc(&dial, nullptr, nullptr), 0);
-        nng_aio_set_timeout(acc, wait_ms);
-        nng_aio_set_timeout(dial, wait_ms);
-        nng_stream_listener_accept(l, acc);
-        nng_stream_dialer_dial(d, dial);
-        nng_aio_wait(acc);
-        nng_aio_wait(dial);
-        EXPECT_EQ(nng_aio_result(acc), 0);
-        EXPECT_EQ(nng_aio_result(dial), 0);
-        srv = static_cast<nng_stream*>(nng_aio_get_output(acc, 0));
-        cli = static_cast<nng_stream*>(nng_aio_get_output(dial, 0));
-        nng_aio_free(acc);
-        nng_aio_free(dial);
-        ASSERT_NE(srv, nullptr);
-        ASSERT_NE(cli, nullptr);
-    }
-};
+using nnghttp::detail::test::tcp_setup;
 
 uint16_t port_of(const nng_sockaddr& sa) {
     return ntohs(sa.s_family == NNG_AF_INET ? sa.s_in.sa_port : sa.s_in6.sa_port);

@@ -132,34 +132,6 @@ nng_http_server* start_server(const std::string& url, nng_tls_config* tls = null
     return s;
 }
 
-// A TCP connection over loopback, both ends on the one thread.
-struct tcp_pair {
-    nng_stream_listener* l = nullptr;
-    nng_stream_dialer* d = nullptr;
-    nng_stream* srv = nullptr;
-    nng_stream* cli = nullptr;
-
-    void connect() {
-        ASSERT_EQ(nng_stream_listener_alloc(&l, "tcp://127.0.0.1:0"), 0);
-        ASSERT_EQ(nng_stream_listener_listen(l), 0);
-        int port = 0;
-        ASSERT_EQ(nng_stream_listener_get_int(l, NNG_OPT_TCP_BOUND_PORT, &port), 0);
-        ASSERT_EQ(nng_stream_dialer_alloc(&d, ("tcp://127.0.0.1:" + std::to_string(port)).c_str()), 0);
-        nnghttp::detail::test::accept_and_dial(l, d, srv, cli);
-        ASSERT_NE(srv, nullptr);
-        ASSERT_NE(cli, nullptr);
-    }
-    void close() {
-        nng_stream_free(srv);
-        nng_stream_free(cli);
-        nng_stream_dialer_free(d);
-        nng_stream_listener_free(l);
-        srv = cli = nullptr;
-        d = nullptr;
-        l = nullptr;
-    }
-    ~tcp_pair() { close(); }
-};
 
 } // namespace
 
@@ -213,7 +185,7 @@ TEST(ThreadFree, DeadlinesFireWhileTheThreadWaits) {
 
     // A receive that nobody answers, with a long timeout, then a shorter
     // sleep started after it: the loop's timer must move earlier for it.
-    tcp_pair p;
+    nnghttp::detail::test::tcp_setup p;
     ASSERT_NO_FATAL_FAILURE(p.connect());
     nng_stream* srv = p.srv;
     nng_stream* cli = p.cli;
@@ -385,7 +357,7 @@ TEST(ThreadFree, DeadlinesStillFireAfterNngFini) {
     // A deadline that never fires (its receive completes first) leaves the
     // expiry list's earliest time behind; nng_fini then ends the loop and
     // its timer.  The next loop must still fire a later deadline.
-    tcp_pair p;
+    nnghttp::detail::test::tcp_setup p;
     ASSERT_NO_FATAL_FAILURE(p.connect());
     nng_stream* srv = p.srv;
     nng_stream* cli = p.cli;
