@@ -129,16 +129,13 @@ inline void accept_and_dial(nng_stream_listener* l, nng_stream_dialer* d, nng_st
     cli = static_cast<nng_stream*>(nng_aio_get_output(dial, 0));
 }
 
-// A listening TCP listener on 127.0.0.1, a dialer for it, and (after
-// connect()) one connected pair of streams; all freed by close() or at
-// scope exit.
-struct tcp_setup {
+// A listening TCP listener on 127.0.0.1 (an ephemeral port) and a dialer
+// for it, freed by close() or at scope exit.
+struct tcp_endpoints {
     nng_stream_listener* l = nullptr;
     nng_stream_dialer* d = nullptr;
-    nng_stream* srv = nullptr;
-    nng_stream* cli = nullptr;
 
-    tcp_setup() {
+    tcp_endpoints() {
         EXPECT_EQ(nng_stream_listener_alloc(&l, "tcp://127.0.0.1:0"), 0);
         EXPECT_EQ(nng_stream_listener_listen(l), 0);
         int port = -1;
@@ -146,23 +143,37 @@ struct tcp_setup {
         std::string url = "tcp://127.0.0.1:" + std::to_string(port);
         EXPECT_EQ(nng_stream_dialer_alloc(&d, url.c_str()), 0);
     }
-    ~tcp_setup() { close(); }
-    tcp_setup(const tcp_setup&) = delete;
-    tcp_setup& operator=(const tcp_setup&) = delete;
+    ~tcp_endpoints() { close(); }
+    tcp_endpoints(const tcp_endpoints&) = delete;
+    tcp_endpoints& operator=(const tcp_endpoints&) = delete;
 
-    void connect() {
-        accept_and_dial(l, d, srv, cli);
-        ASSERT_NE(srv, nullptr);
-        ASSERT_NE(cli, nullptr);
+    // A connected pair the caller owns: a accepted, b dialed.
+    void connect(nng_stream*& a, nng_stream*& b) {
+        accept_and_dial(l, d, a, b);
+        ASSERT_NE(a, nullptr);
+        ASSERT_NE(b, nullptr);
     }
+    void close() {
+        nng_stream_dialer_free(d);
+        nng_stream_listener_free(l);
+        d = nullptr;
+        l = nullptr;
+    }
+};
+
+// tcp_endpoints and (after connect()) one connected pair it owns.
+struct tcp_setup : tcp_endpoints {
+    nng_stream* srv = nullptr;
+    nng_stream* cli = nullptr;
+
+    ~tcp_setup() { close(); }
+
+    void connect() { tcp_endpoints::connect(srv, cli); }
     void close() {
         nng_stream_free(srv);
         nng_stream_free(cli);
-        nng_stream_dialer_free(d);
-        nng_stream_listener_free(l);
         srv = cli = nullptr;
-        d = nullptr;
-        l = nullptr;
+        tcp_endpoints::close();
     }
 };
 

@@ -85,32 +85,7 @@ int raw_drain_until_error(nng_stream* s) {
     return NNG_EINTERNAL;
 }
 
-// A listener on 127.0.0.1, an ephemeral port, and a dialer for it.
-struct endpoints {
-    nng_stream_listener* l = nullptr;
-    nng_stream_dialer* d = nullptr;
-
-    endpoints() {
-        EXPECT_EQ(nng_stream_listener_alloc(&l, "tcp://127.0.0.1:0"), 0);
-        EXPECT_EQ(nng_stream_listener_listen(l), 0);
-        int port = -1;
-        EXPECT_EQ(nng_stream_listener_get_int(l, NNG_OPT_TCP_BOUND_PORT, &port), 0);
-        std::string url = "tcp://127.0.0.1:" + std::to_string(port);
-        EXPECT_EQ(nng_stream_dialer_alloc(&d, url.c_str()), 0);
-    }
-    ~endpoints() {
-        nng_stream_dialer_free(d);
-        nng_stream_listener_free(l);
-    }
-    endpoints(const endpoints&) = delete;
-    endpoints& operator=(const endpoints&) = delete;
-
-    void connect(nng_stream*& a, nng_stream*& b) {
-        nnghttp::detail::test::accept_and_dial(l, d, a, b);
-        ASSERT_NE(a, nullptr);
-        ASSERT_NE(b, nullptr);
-    }
-};
+using endpoints = nnghttp::detail::test::tcp_endpoints;
 
 conn* wrap(nng_stream* s) {
     auto sp = nnghttp::detail::ref_ptr<nnghttp::detail::stream>::adopt(reinterpret_cast<nnghttp::detail::stream*>(s));
