@@ -1,5 +1,7 @@
 #include "core/executor.hpp"
 
+#include "core/sigpipe.hpp"
+
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -87,6 +89,7 @@ loop::loop()
     }
     thr_ = std::thread([this] {
         tl_loop = this;
+        block_sigpipe_here(); // a file sent to a peer that left (core/sigpipe.hpp)
         run();
     });
 }

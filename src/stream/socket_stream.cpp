@@ -2,6 +2,7 @@
 
 #include "core/error.hpp"
 #include "core/executor.hpp"
+#include "core/sigpipe.hpp"
 #include "stream/sockaddr.hpp"
 
 #include <asio/error.hpp>
@@ -34,12 +35,22 @@ void skip_next_read_try(asio::detail::reactor::per_descriptor_data& d) noexcept 
     (d->*member(reactor_try_flags{}))[asio::detail::reactor::read_op] = false;
 }
 
+void clear_hangup_seen(asio::detail::reactor::per_descriptor_data& d) noexcept {
+    (d->*member(reactor_try_flags{}))[asio::detail::reactor::except_op] = false;
+}
+
+bool hangup_seen(asio::detail::reactor::per_descriptor_data& d) noexcept {
+    return (d->*member(reactor_try_flags{}))[asio::detail::reactor::except_op];
+}
+
 socket_stream::socket_stream(asio::io_context& ctx, int fd, kind k, const nng_sockaddr* path_addr)
     : ctx_(ctx), reactor_(asio::use_service<asio::detail::reactor>(ctx)), desc_(ctx, protocol_of(k), fd),
       fd_(fd), kind_(k) {
     if (path_addr != nullptr) {
         path_addr_ = std::make_unique<nng_sockaddr>(*path_addr);
     }
+    // See rx_op::perform_recv: from here on the flag means a hang-up.
+    clear_hangup_seen(desc_.reactor_data());
     // A new connection's first bytes are rarely in yet when it is accepted
     // under load (the peer's first flight follows its ACK): trying recv(2)
     // at once costs a system call that finds nothing, so the first receive
@@ -121,12 +132,16 @@ asio::detail::reactor_op::status socket_stream::rx_op::perform_recv(asio::detail
     // no bytes and no FIN, so the next receive can wait for the next edge.
     // A short read alone would not do: the FIN may be in already, its
     // edge spent, and the next receive would wait for an edge that never
-    // comes.
+    // comes.  A reset is the same, and TCP_INQ does not count it: bytes
+    // and the RST that followed them, reported by one event, leave 0
+    // after the bytes are read, yet recv(2) would now fail.  The reactor
+    // records every error or hang-up event before this runs
+    // (hangup_seen), so once one has come no receive waits for an edge.
     for (cmsghdr* c = CMSG_FIRSTHDR(&m); c != nullptr; c = CMSG_NXTHDR(&m, c)) {
         if (c->cmsg_level == IPPROTO_TCP && c->cmsg_type == TCP_CM_INQ) {
             int left = 1;
             std::memcpy(&left, CMSG_DATA(c), sizeof left);
-            return left == 0 ? done_and_exhausted : done;
+            return left == 0 && !hangup_seen(*o->reg) ? done_and_exhausted : done;
         }
     }
     return done;
@@ -153,6 +168,7 @@ void socket_stream::start_op(rx_op& op) {
     op.bytes_transferred_ = 0;
     op.cancellation_key_ = &op;
     op.fd = fd_;
+    op.reg = &desc_.reactor_data();
     op.want = 0;
     for (unsigned i = 0; i < op.nvec; i++) {
         op.want += op.vec[i].iov_len;
@@ -295,6 +311,13 @@ bool socket_stream::try_send(const nng_iov* iov, unsigned n, std::size_t& sent) 
     return true;
 }
 
+void socket_stream::shutdown_send() noexcept {
+    std::lock_guard lk(mtx_);
+    if (!closed_) {
+        (void)::shutdown(fd_, SHUT_WR);
+    }
+}
+
 void socket_stream::start_send(aio* a) {
     if (!a->begin()) {
         return;
@@ -341,7 +364,14 @@ void socket_stream::pump_send(aio_list& done) {
             auto* f = static_cast<file_span*>(a->prov_ptr);
             auto off = static_cast<off_t>(f->offset);
             std::size_t want = f->length > (1u << 30) ? (1u << 30) : static_cast<std::size_t>(f->length);
-            r = ::sendfile(fd_, f->fd, &off, want);
+            {
+                // sendfile has no MSG_NOSIGNAL (core/sigpipe.hpp).
+                sigpipe_shield shield;
+                r = ::sendfile(fd_, f->fd, &off, want);
+                if (r < 0 && errno == EPIPE) {
+                    shield.raised();
+                }
+            }
             if (r == 0 && want > 0) {
                 r = -1; // the file is shorter than it was: nothing more will come
                 errno = EIO;

@@ -71,6 +71,17 @@ inline bool is_aborted(const asio::error_code& ec) noexcept {
 // found nothing, on this thread): an event harvested in between would be
 // lost.  An event that comes later sets the flag again.
 void skip_next_read_try(asio::detail::reactor::per_descriptor_data& d) noexcept;
+// The same flags' third member, for exceptional conditions, serves as a
+// record of "an error or hang-up was reported".  Registering a descriptor
+// sets it, and the reactor sets it again for every event with EPOLLPRI,
+// EPOLLERR or EPOLLHUP (always, whether an operation waits for it or not),
+// before it performs the read operations of that event.  No operation of
+// that kind is ever started on our sockets, so nothing else touches it:
+// clear_hangup_seen after registration, then hangup_seen (under the
+// registration's lock, e.g. inside a reactor operation) tells whether a
+// reset, error or full close has been reported since.
+void clear_hangup_seen(asio::detail::reactor::per_descriptor_data& d) noexcept;
+bool hangup_seen(asio::detail::reactor::per_descriptor_data& d) noexcept;
 struct reactor_try_flags {
     using type = bool (asio::detail::epoll_reactor::descriptor_state::*)[asio::detail::epoll_reactor::max_ops];
     friend type member(reactor_try_flags);
@@ -112,6 +123,7 @@ public:
     void send_file(aio* a, const file_span& f) override;
     bool wait_readable(ready_fn fn, void* arg, char* buf, std::size_t len) override;
     bool try_send(const nng_iov* iov, unsigned n, std::size_t& sent) override;
+    void shutdown_send() noexcept override;
     asio::io_context* home() noexcept override { return &ctx_; }
 
     int native_handle() const noexcept { return fd_; }
@@ -138,6 +150,7 @@ private:
         socket_stream* self;
         done_fn on_done;
         int fd = -1;
+        asio::detail::reactor::per_descriptor_data* reg = nullptr;
         iovec* vec = nullptr;
         unsigned nvec = 0;
         std::size_t want = 0;

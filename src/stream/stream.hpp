@@ -76,6 +76,14 @@ public:
     // one go; closing is still the caller's job.  The default ignores it.
     virtual void last_send() noexcept {}
 
+    // Ends the output side (a TCP FIN after what was sent) while input may
+    // still be read: for a server that answers and closes with the
+    // client's bytes still coming, so that it can read and drop them
+    // before closing (a close with unread input makes the kernel send a
+    // reset, which can destroy the answer before the client reads it).
+    // Only once no send is pending.  The default does nothing.
+    virtual void shutdown_send() noexcept {}
+
     // For a server between requests: calls fn(arg, n) once, on the
     // stream's event loop, when bytes arrive or the stream is closed.  The
     // stream receives up to len (> 0) bytes into buf as they arrive and n

@@ -24,6 +24,7 @@
 #include <memory>
 #include <mutex>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <nng/nng.h>
 #include <poll.h>
 #include <random>
@@ -1280,5 +1281,49 @@ TEST(TcpStream, EveryConnectionOfABurstyArrivalIsAccepted) {
         }
         EXPECT_EQ(got, n);
         d.join();
+    }
+}
+
+// Bytes and the peer's reset that come in one event: the receive that takes
+// the bytes learns from TCP_INQ that nothing is left (a reset is not
+// counted there), yet the next receive must not wait for an edge that
+// already came: it fails at once.  A server held such connections until its
+// head timeout (one client could fill the connection table that way).
+TEST(TcpStream, BytesThenAResetInOneEventFailTheNextReceiveAtOnce) {
+    auto& lp = nnghttp::detail::executor::global().next();
+    for (int round = 0; round < 5; round++) {
+        SCOPED_TRACE(round);
+        raw_tcp c(nullptr, false);
+        int on = 1;
+        ASSERT_EQ(::setsockopt(c.srv, IPPROTO_TCP, TCP_INQ, &on, sizeof on), 0);
+        char buf[64] = {};
+        aio_box a;
+        a.set_buf(buf, sizeof buf);
+        nng_stream* s = stream_on_loop(lp, c.srv, a); // waits for bytes
+        // Hold the loop while the bytes and the reset both land, so that
+        // one event reports them together.
+        std::promise<void> holding;
+        asio::post(lp.context(), [&] {
+            holding.set_value();
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        });
+        holding.get_future().wait();
+        EXPECT_EQ(::send(c.cli, "GET / HTTP/1.1\r\nHo", 18, 0), 18);
+        linger lg{1, 0};
+        ASSERT_EQ(::setsockopt(c.cli, SOL_SOCKET, SO_LINGER, &lg, sizeof lg), 0);
+        ::close(c.cli);
+        c.cli = -1;
+        ASSERT_EQ(a.wait(), 0);
+        EXPECT_EQ(std::string(buf, nng_aio_count(a)), "GET / HTTP/1.1\r\nHo");
+        aio_box next;
+        nng_aio_set_timeout(next, 3000);
+        next.set_buf(buf, sizeof buf);
+        auto start = std::chrono::steady_clock::now();
+        nng_stream_recv(s, next);
+        int rv = next.wait();
+        EXPECT_NE(rv, NNG_ETIMEDOUT) << "the reset was lost: the receive waited for its timeout";
+        EXPECT_TRUE(rv == NNG_ECONNRESET || rv == NNG_ECONNSHUT) << nng_strerror(rv);
+        EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(1));
+        nng_stream_free(s);
     }
 }
