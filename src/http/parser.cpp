@@ -315,6 +315,8 @@ std::string_view describe(parse_error e) noexcept {
         return "missing CRLF after chunk data";
     case parse_error::trailer_too_large:
         return "trailer section too large";
+    case parse_error::bad_host:
+        return "missing, repeated or invalid Host";
     }
     return "unknown error";
 }
@@ -355,6 +357,7 @@ void head_parser::reset() noexcept {
     head_request_ = false;
     has_te_ = te_chunked_last_ = te_other_ = false;
     te_chunked_count_ = 0;
+    has_host_ = false;
 }
 
 parse_result head_parser::fail(parse_error e) {
@@ -377,7 +380,14 @@ parse_result head_parser::parse(std::string_view buf) {
         const parse_error too_long =
             in_fields_ ? parse_error::field_line_too_long : parse_error::start_line_too_long;
         const void* p = scanned_ < n ? std::memchr(b + scanned_, '\n', n - scanned_) : nullptr;
+        const bool request_line_next = !in_fields_ && head_.kind == message_kind::request;
         if (p == nullptr) {
+            if (request_line_next) {
+                if (parse_error e = partial_request_line(b, ls, std::min(n, ls + limit));
+                    e != parse_error::none) {
+                    return fail(e);
+                }
+            }
             scanned_ = n;
             if (n - ls >= limit) {
                 return fail(too_long);
@@ -386,6 +396,15 @@ parse_result head_parser::parse(std::string_view buf) {
         }
         const std::size_t lf = std::size_t(static_cast<const char*>(p) - b);
         const std::size_t end = lf + 1;
+        if (request_line_next) {
+            // The check a partial line gets, first, so that every split
+            // of the input meets the same verdict.
+            std::size_t stop = lf > ls && b[lf - 1] == '\r' ? lf - 1 : lf;
+            if (parse_error e = partial_request_line(b, ls, std::min(stop, ls + limit));
+                e != parse_error::none) {
+                return fail(e);
+            }
+        }
         if (end - ls > limit) {
             return fail(too_long);
         }
@@ -461,6 +480,44 @@ parse_error head_parser::request_line(const char* b, std::size_t ls, std::size_t
     return parse_error::none;
 }
 
+// The bytes [ls, n) of a request line (or of an empty line before one)
+// whose end has not come, up to the start line limit: an error if no
+// ending could make them valid, so that junk is refused at its first bytes
+// instead of waiting for a line end that may never come.  It finds the
+// first error request_line() would report at the same place (the method,
+// the separators, the target; the version is left to request_line), and
+// parse() runs it on complete lines too, before the limit checks, so that
+// every split of the input gets the same verdict.  Rescanning the prefix on
+// each call stays cheap: heads nearly always come whole, and the limit
+// bounds the rest.
+parse_error head_parser::partial_request_line(const char* b, std::size_t ls, std::size_t n) const {
+    std::size_t i = span_of(b, ls, n, c_tchar);
+    if (i == n) {
+        return parse_error::none; // a method so far
+    }
+    if (b[i] == '\r' && i + 1 == n) {
+        return parse_error::none; // perhaps the CR of the line's end
+    }
+    if (b[i] != ' ') {
+        return stray(b[i], parse_error::bad_method);
+    }
+    if (i == ls) {
+        return parse_error::bad_request_line;
+    }
+    std::size_t t = i + 1;
+    std::size_t j = span_of_target(b, t, n);
+    if (j == n || (b[j] == '\r' && j + 1 == n)) {
+        return parse_error::none; // a target so far
+    }
+    if (b[j] != ' ') {
+        return stray(b[j], parse_error::bad_target);
+    }
+    if (j == t) {
+        return parse_error::bad_request_line; // two spaces
+    }
+    return parse_error::none;
+}
+
 parse_error head_parser::status_line(const char* b, std::size_t ls, std::size_t le) {
     const void* sp = std::memchr(b + ls, ' ', le - ls);
     if (sp == nullptr) {
@@ -510,6 +567,56 @@ parse_error head_parser::field_line(const char* b, std::size_t ls, std::size_t l
     }
     if (o[1] == 17 && iequals({b + o[0], 17}, "transfer-encoding")) {
         return transfer_encoding({b + o[2], o[3]});
+    }
+    if (o[1] == 4 && head_.kind == message_kind::request && iequals({b + o[0], 4}, "host")) {
+        return host({b + o[2], o[3]});
+    }
+    return parse_error::none;
+}
+
+// Host = uri-host [ ":" port ] (RFC 9112 section 3.2): an IP literal in
+// brackets, or a reg-name / IPv4 address (unreserved, pct-encoded and
+// sub-delims characters); the port is digits.  One field line only.
+parse_error head_parser::host(std::string_view v) {
+    if (has_host_ || v.empty()) {
+        return parse_error::bad_host;
+    }
+    has_host_ = true;
+    std::size_t i = 0;
+    const std::size_t n = v.size();
+    if (v[0] == '[') {
+        std::size_t close = v.find(']');
+        if (close == std::string_view::npos || close == 1) {
+            return parse_error::bad_host;
+        }
+        for (std::size_t k = 1; k < close; k++) {
+            char c = v[k];
+            if (!is(c, c_hex) && c != ':' && c != '.' && c != 'v' && c != 'V') {
+                return parse_error::bad_host;
+            }
+        }
+        i = close + 1;
+    } else {
+        static constexpr std::string_view extra = "-._~!$&'()*+,;=%";
+        while (i < n && v[i] != ':') {
+            char c = v[i];
+            bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is(c, c_digit);
+            if (!alnum && extra.find(c) == std::string_view::npos) {
+                return parse_error::bad_host;
+            }
+            i++;
+        }
+        if (i == 0) {
+            return parse_error::bad_host; // ":80"
+        }
+    }
+    if (i < n) {
+        if (v[i] != ':') {
+            return parse_error::bad_host;
+        }
+        if (span_of(v.data(), i + 1, n, c_digit) != n) {
+            return parse_error::bad_host;
+        }
     }
     return parse_error::none;
 }

@@ -52,6 +52,14 @@
 //     other coding before it gives unsupported_transfer_coding (501;
 //     "gzip, chunked").  Transfer-Encoding together with Content-Length, or
 //     in an HTTP/1.0 message, is rejected.  Responses follow the same rules.
+//   * Host (requests): at most one field line, and its value a uri-host
+//     with an optional port (RFC 9112 section 3.2, RFC 3986 section 3.2.2);
+//     an empty value is rejected too, as nginx does.  Whether one is
+//     required (HTTP/1.1) is the server's business.
+//   * A request line is checked as its bytes come, before its LF: a byte
+//     that no request line could hold at that place (a method with a
+//     control byte, binary junk) fails at once instead of waiting for the
+//     rest of a line that will never be valid.
 //   * Limits (parser_options): the start line (414), a field line, the
 //     whole head and the number of fields (431).  A limit error is reported
 //     as soon as it is certain, without waiting for the end of the line.
@@ -115,6 +123,8 @@ enum class parse_error : std::uint8_t {
     chunk_line_too_long, // chunk size line (with extensions) too long
     missing_chunk_crlf,  // chunk data not followed by CRLF
     trailer_too_large,   // trailer section over the limit (431)
+    // requests
+    bad_host, // Host repeated, empty or not "host[:port]" (RFC 9112 3.2)
 };
 
 // The HTTP status a server answers with: 400, 414, 431, 501 or 505.  0 for
@@ -200,6 +210,8 @@ class head_parser {
     parse_error request_line(const char* b, std::size_t ls, std::size_t le);
     parse_error status_line(const char* b, std::size_t ls, std::size_t le);
     parse_error field_line(const char* b, std::size_t ls, std::size_t le);
+    parse_error partial_request_line(const char* b, std::size_t ls, std::size_t n) const;
+    parse_error host(std::string_view v);
     parse_error content_length(std::string_view v);
     parse_error transfer_encoding(std::string_view v);
     parse_error finish(const char* b);
@@ -220,6 +232,7 @@ class head_parser {
     bool te_chunked_last_ = false;
     bool te_other_ = false;
     std::uint8_t te_chunked_count_ = 0;
+    bool has_host_ = false;
 };
 
 // Decoder of a chunked body (RFC 9112 section 7.1).

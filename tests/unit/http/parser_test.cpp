@@ -147,6 +147,10 @@ config small_limits() {
     return c;
 }
 
+// A request whose only Host field, if any, is among fields.
+std::string host_req(std::string fields) {
+    return "GET / HTTP/1.1\r\n" + fields + "\r\n";
+}
 std::string req(std::string fields, std::string body = "") {
     return "POST /p HTTP/1.1\r\nHost: h\r\n" + fields + "\r\n" + body;
 }
@@ -233,6 +237,18 @@ std::vector<head_case> cases() {
         {"incomplete_cr", "GET / HTTP/1.1\r\nHost: a\r\n\r", pe::none, none, -1, {}, true},
         {"only_empty_lines", "\r\n\r\n\r\n", pe::none, none, -1, {}, true},
         {"empty", "", pe::none, none, -1, {}, true},
+        {"incomplete_method", "OPTIO", pe::none, none, -1, {}, true},
+        {"incomplete_target", "GET /a%20b", pe::none, none, -1, {}, true},
+        {"incomplete_target_cr", "GET /a\r", pe::none, none, -1, {}, true},
+        {"incomplete_version", "GET / HT", pe::none, none, -1, {}, true},
+        // ---- junk refused before any line end comes
+        {"junk_tls_hello", std::string("\x16\x03\x01\x02\x00\x01", 6), pe::bad_method},
+        {"junk_binary", std::string("\x00\xff\x7f\x10", 4), pe::bad_method},
+        {"junk_method_control", "GE\x01", pe::bad_method},
+        {"junk_target_control", "GET /a\x7f", pe::bad_target},
+        {"junk_cr_inside", "GET /a\rb", pe::bare_cr},
+        {"junk_two_spaces", "GET  /", pe::bad_request_line},
+        {"junk_leading_space", " GET", pe::bad_request_line},
         // ---- line endings
         {"bare_lf_request_line", "GET / HTTP/1.1\nHost: a\r\n\r\n", pe::bare_lf},
         {"bare_lf_field", "GET / HTTP/1.1\r\nHost: a\n\r\n", pe::bare_lf},
@@ -300,6 +316,21 @@ std::vector<head_case> cases() {
         {"name_utf8", req("X\xc3\xa9: a\r\n"), pe::bad_field_name},
         {"name_vt", req("Transfer-Encoding\x0b: chunked\r\n"), pe::bad_field_name},
         {"missing_colon", req("Host\r\n"), pe::missing_colon},
+        // ---- Host (RFC 9112 section 3.2)
+        {"host_twice", host_req("Host: a\r\nHost: a\r\n"), pe::bad_host},
+        {"host_twice_any_case", host_req("Host: a\r\nhOST: b\r\n"), pe::bad_host},
+        {"host_empty", host_req("Host:\r\n"), pe::bad_host},
+        {"host_space", host_req("Host: a b/c\r\n"), pe::bad_host},
+        {"host_slash", host_req("Host: a/b\r\n"), pe::bad_host},
+        {"host_at", host_req("Host: user@a\r\n"), pe::bad_host},
+        {"host_port_letters", host_req("Host: a:8o\r\n"), pe::bad_host},
+        {"host_port_only", host_req("Host: :80\r\n"), pe::bad_host},
+        {"host_unclosed_literal", host_req("Host: [::1\r\n"), pe::bad_host},
+        {"host_name_port", host_req("Host: www.example.com:8080\r\n"), pe::none},
+        {"host_empty_port", host_req("Host: a:\r\n"), pe::none},
+        {"host_ipv4", host_req("Host: 127.0.0.1\r\n"), pe::none},
+        {"host_ipv6", host_req("Host: [::1]:443\r\n"), pe::none},
+        {"host_pct_and_subdelims", host_req("Host: a%2Db!$&'()*+,;=~_\r\n"), pe::none},
         {"missing_colon_value", req("Host a\r\n"), pe::bad_field_name},
         {"value_nul", req(std::string("X: a\0b\r\n", 8)), pe::bad_field_value},
         {"value_vt", req("X: a\x0b\r\n"), pe::bad_field_value},
@@ -379,7 +410,11 @@ std::vector<head_case> cases() {
          pe::start_line_too_long, none, -1, small_limits()},
         {"start_line_over_limit_no_lf", "GET /" + std::string(100, 'a'), pe::start_line_too_long,
          none, -1, small_limits()},
-        {"start_line_over_limit_bad_char", "GET /" + std::string(40, '\x01'),
+        // A byte no request line may hold is refused where it stands,
+        // before the line reaches the limit.
+        {"start_line_over_limit_bad_char", "GET /" + std::string(40, '\x01'), pe::bad_target,
+         none, -1, small_limits()},
+        {"start_line_over_limit_bad_char_after", "GET /" + std::string(40, 'a') + '\x01',
          pe::start_line_too_long, none, -1, small_limits()},
         {"long_start_line_default", "GET /" + std::string(9000, 'a') + " HTTP/1.1\r\n\r\n",
          pe::start_line_too_long},
