@@ -100,6 +100,20 @@ void conn::drop_buffer() {
     }
 }
 
+void conn::set_progress_timeouts(nng_duration rd, nng_duration wr) {
+    std::lock_guard lk(mtx_);
+    rd_aio_.set_timeout(rd);
+    wr_aio_.set_timeout(wr);
+}
+
+void conn::discard_input() {
+    std::lock_guard lk(mtx_);
+    if (rd_uaio_ == nullptr && rdq_.empty()) {
+        rget_ = rput_ = 0;
+        read_broken_ = false;
+    }
+}
+
 void conn::close() {
     aio_list done;
     bool close_stream;

@@ -89,6 +89,22 @@ class conn final : public ref_counted {
         answer_bad_heads_ = on;
     }
 
+    // Timeouts on progress, for a server: each receive (rd) or send (wr)
+    // of the stream underneath may wait at most this long for a byte to
+    // move, however long the whole operation takes (an upload or download
+    // that keeps moving is never cut).  Expiry fails the operation with
+    // NNG_ETIMEDOUT and closes the connection, as any failed operation
+    // does.  NNG_DURATION_INFINITE (the default): no limit; the caller's
+    // aio timeouts still bound whole operations.  Applies to receives and
+    // sends started after the call.
+    void set_progress_timeouts(nng_duration rd, nng_duration wr);
+
+    // For a server about to close after answering: drops what is buffered
+    // and lets raw reads (read()) go on after a rejected head, so that the
+    // rest of the client's input can be read and dropped (see
+    // stream::shutdown_send).  Only while no read is in progress.
+    void discard_input();
+
     // Returns bytes a raw read took that belong to what follows (e.g. the
     // next request after a chunked body): the next read gets them first.
     // Only while no read is in progress.

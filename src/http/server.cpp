@@ -1,5 +1,6 @@
 #include "http/server.hpp"
 
+#include "core/blocking.hpp"
 #include "core/executor.hpp"
 #include "core/url.hpp"
 #include "http/conn.hpp"
@@ -110,7 +111,14 @@ class session {
         chunked_ = false;
         head_ = false;
         close_after_ = false;
+        body_pending_ = false;
+        bad_head_ = false;
+        lingering_ = false;
         close_file();
+        // Sends are bounded by progress (send_timeout without a byte
+        // moving), never as a whole; the head by rx_'s own deadline.
+        conn_->set_progress_timeouts(NNG_DURATION_INFINITE,
+                                     srv_->send_timeout_.load(std::memory_order_relaxed));
         rx_.set_timeout(timeout);
         conn_->read_req(req_, &rx_);
     }
@@ -128,6 +136,7 @@ class session {
             // close: what follows cannot be trusted to be a request.
             int status = http_status(conn_->last_parse_error());
             close_after_ = true;
+            bad_head_ = true; // the rest of the input is read and dropped
             respond_error(static_cast<std::uint16_t>(status != 0 ? status : 400));
             return;
         }
@@ -145,6 +154,12 @@ class session {
             close_after_ = true;
         }
         head_ = std::strcmp(req_.method(), "HEAD") == 0;
+        // Until the body is read to its end, any answer closes the
+        // connection (stamp): the body must never be taken for the next
+        // request, whichever path answers before reading it.
+        body_kind bk = conn_->last_body_kind();
+        std::int64_t cl = bk == body_kind::length ? conn_->last_content_length() : 0;
+        body_pending_ = bk == body_kind::chunked || cl > 0;
 
         if (!http10 && req_.get_header("Host") == nullptr) {
             respond_error(400);
@@ -171,19 +186,18 @@ class session {
         }
         handler_ = ref_ptr<handler>(const_cast<handler*>(static_cast<const handler*>(m.target)));
 
-        body_kind bk = conn_->last_body_kind();
-        std::int64_t cl = bk == body_kind::length ? conn_->last_content_length() : 0;
-        if (bk != body_kind::chunked && cl <= 0) {
+        if (!body_pending_) {
             dispatch();
             return;
         }
         if (!handler_->wants_body()) {
-            close_after_ = true; // the body is not read: the stream cannot go on
+            // The handler may read the body itself (through the conn); the
+            // server cannot know how much it left, so the connection ends
+            // after the answer (body_pending_ stays set).
             dispatch();
             return;
         }
         if (cl > 0 && static_cast<std::uint64_t>(cl) > handler_->max_body()) {
-            close_after_ = true; // and the body is not parsed as a request
             respond_error(413);
             return;
         }
@@ -198,7 +212,11 @@ class session {
                 conn_->write_all(&aux_); // queued before the response
             }
         }
-        body_.set_timeout(srv_->body_timeout_.load(std::memory_order_relaxed));
+        // The body timeout bounds each wait for more of it, not the whole:
+        // a slow upload that keeps coming is never cut.
+        body_.set_timeout(NNG_DURATION_INFINITE);
+        conn_->set_progress_timeouts(srv_->body_timeout_.load(std::memory_order_relaxed),
+                                     srv_->send_timeout_.load(std::memory_order_relaxed));
         if (bk == body_kind::chunked) {
             chunked_ = true;
             chunks_.reset();
@@ -209,7 +227,6 @@ class session {
         }
         body_buf_.reset(new (std::nothrow) char[static_cast<std::size_t>(cl)]);
         if (!body_buf_) {
-            close_after_ = true;
             respond_error(500);
             return;
         }
@@ -243,9 +260,14 @@ class session {
         for (;;) {
             chunk_result r = chunks_.decode(std::string_view(cpend_).substr(pos));
             pos += r.consumed;
+            if (r.status == chunk_status::error) {
+                // Before the size check: a size that overflows is malformed
+                // (400), not merely too big.
+                respond_error(static_cast<std::uint16_t>(http_status(r.error)));
+                return;
+            }
             if (chunks_.body_size() + chunks_.chunk_remaining() > handler_->max_body()) {
-                close_after_ = true; // announced too big: refused before it comes
-                respond_error(413);
+                respond_error(413); // announced too big: refused before it comes
                 return;
             }
             switch (r.status) {
@@ -257,15 +279,15 @@ class session {
                 read_chunks();
                 return;
             case chunk_status::error:
-                close_after_ = true;
-                respond_error(static_cast<std::uint16_t>(http_status(r.error)));
-                return;
+                return; // handled above
             case chunk_status::done:
                 // What follows the body is the next request: give it back.
                 if (conn_->put_back(std::string_view(cpend_).substr(pos)) != 0) {
                     close_after_ = true;
                 }
                 chunked_ = false;
+                body_pending_ = false;
+                body_read_done();
                 req_.body().copy(cbody_.data(), cbody_.size());
                 dispatch();
                 return;
@@ -274,6 +296,10 @@ class session {
     }
 
     void on_body() {
+        if (lingering_) {
+            on_linger_read();
+            return;
+        }
         if (chunked_) {
             on_chunks();
             return;
@@ -282,8 +308,17 @@ class session {
             finish();
             return;
         }
+        body_pending_ = false;
+        body_read_done();
         req_.body().adopt(std::move(body_buf_), body_len_);
         dispatch();
+    }
+
+    // The body is in: the handler's own reads through the conn (if any)
+    // are bounded by their aios only, as on any NNG conn.
+    void body_read_done() {
+        conn_->set_progress_timeouts(NNG_DURATION_INFINITE,
+                                     srv_->send_timeout_.load(std::memory_order_relaxed));
     }
 
     void dispatch() {
@@ -324,28 +359,144 @@ class session {
             return;
         }
         case handler::kind::file:
-            serve_file(h.resource().c_str(), h.content_type());
-            return;
         case handler::kind::directory:
-            serve_directory(h);
+            open_file(h);
             return;
         }
     }
 
-    // A regular file, streamed with sendfile(2) after its head; answers
-    // conditional (304) and single-range (206/416) requests as nginx does.
-    void serve_file(const char* file, const std::string& ctype) {
-        int fd = ::open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-        if (fd < 0) {
-            respond_error(errno == EACCES ? 403 : 404);
-            return;
-        }
+    // ---- files: opened away from the loop, sent from it ----
+
+    // What the blocking-call thread looks up and opens for a file or
+    // directory handler, and what it found.
+    struct file_job {
+        bool directory = false;
+        std::string root;  // directory: the handler's root; file: the file
+        std::string rel;   // directory: the request path below the handler's
+        std::string path;  // what was opened (its name picks the MIME type)
+        int fd = -1;
+        int status = 0;    // an error status to answer instead
         struct stat st {};
-        if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-            ::close(fd);
-            respond_error(404);
+    };
+
+    // The status for a failed lookup or open: absence is 404, a refusal
+    // 403, and anything else (out of descriptors or memory, I/O errors) a
+    // server error, 500, not a claim that the file does not exist.
+    static int status_for_errno(int err) {
+        switch (err) {
+        case ENOENT:
+        case ENOTDIR:
+        case ENAMETOOLONG:
+        case ELOOP:
+            return 404;
+        case EACCES:
+        case EPERM:
+            return 403;
+        default:
+            return 500;
+        }
+    }
+
+    void open_file(const handler& h) {
+        job_.directory = h.what() == handler::kind::directory;
+        job_.root = h.resource();
+        job_.rel.clear();
+        job_.path.clear();
+        job_.fd = -1;
+        job_.status = 0;
+        if (job_.directory) {
+            std::string_view hp = h.path() == "/" ? std::string_view() : std::string_view(h.path());
+            job_.rel = path_.substr(std::min(path_.size(), hp.size()));
+        }
+        home_loop_ = &executor::global().current_or_next();
+        run_blocking(&session::open_job, this);
+    }
+
+    // On a blocking-call thread: nothing but job_ is touched.
+    static void open_job(void* arg) {
+        auto* self = static_cast<session*>(arg);
+        self->job_.directory ? lookup_in_directory(self->job_) : open_regular(self->job_, self->job_.root);
+        asio::post(self->home_loop_->context(), [self] { self->file_opened(); });
+    }
+
+    // Opens a regular file without blocking on what is not one: O_NONBLOCK
+    // makes opening a FIFO return at once (instead of waiting for a
+    // writer), and whatever is not a regular file is refused (404).
+    static void open_regular(file_job& j, const std::string& name) {
+        int fd = ::open(name.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        if (fd < 0) {
+            j.status = status_for_errno(errno);
             return;
         }
+        if (::fstat(fd, &j.st) != 0) {
+            j.status = status_for_errno(errno);
+            ::close(fd);
+            return;
+        }
+        if (!S_ISREG(j.st.st_mode)) {
+            j.status = 404;
+            ::close(fd);
+            return;
+        }
+        j.fd = fd;
+        j.path = name;
+    }
+
+    // The request path below the handler's, under the handler's root
+    // directory.  path_ is canonical (no "..", no escaped separators or
+    // NUL), and the resolved file must still lie under the root's real
+    // path, so neither ".." nor a symbolic link leads outside it.
+    static void lookup_in_directory(file_job& j) {
+        char root_real[PATH_MAX];
+        if (::realpath(j.root.c_str(), root_real) == nullptr) {
+            j.status = status_for_errno(errno);
+            return;
+        }
+        std::string candidate = std::string(root_real) + j.rel;
+        struct stat st {};
+        if (::stat(candidate.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+            bool found = false;
+            for (const char* index : {"index.html", "index.htm"}) {
+                std::string p = candidate + (candidate.back() == '/' ? "" : "/") + index;
+                if (::stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode)) {
+                    candidate = std::move(p);
+                    found = true;
+                    break;
+                }
+            }
+            if (!found) {
+                j.status = 404;
+                return;
+            }
+        }
+        char real[PATH_MAX];
+        std::string_view root(root_real);
+        if (::realpath(candidate.c_str(), real) == nullptr) {
+            j.status = status_for_errno(errno);
+            return;
+        }
+        if (std::string_view(real).substr(0, root.size()) != root ||
+            (real[root.size()] != '/' && real[root.size()] != '\0')) {
+            j.status = 404;
+            return;
+        }
+        open_regular(j, real);
+    }
+
+    // Back on the loop with job_'s outcome.
+    void file_opened() {
+        if (job_.status != 0) {
+            respond_error(static_cast<std::uint16_t>(job_.status));
+            return;
+        }
+        serve_file(job_.fd, job_.st, job_.path.c_str(),
+                   job_.directory ? std::string() : handler_->content_type());
+    }
+
+    // A regular file (fd, open, with its stat), streamed with sendfile(2)
+    // after its head; answers conditional (304) and single-range (206/416)
+    // requests as nginx does.
+    void serve_file(int fd, const struct stat& st, const char* file, const std::string& ctype) {
         fd_ = fd;
         auto size = static_cast<std::uint64_t>(st.st_size);
         std::int64_t mtime_ns =
@@ -412,7 +563,7 @@ class session {
         sent_status_ = res_.status();
         sent_bytes_ = file_.length;
         conn_->write_res(res_, &aux_);
-        tx_.set_timeout(srv_->send_timeout_.load(std::memory_order_relaxed));
+        tx_.set_timeout(NNG_DURATION_INFINITE); // progress: the conn's send timeout
         conn_->write_file(file_, &tx_);
     }
 
@@ -421,46 +572,6 @@ class session {
             ::close(fd_);
             fd_ = -1;
         }
-    }
-
-    // The request path below the handler's, under the handler's root
-    // directory.  path_ is canonical (no "..", no escaped separators or
-    // NUL), and the resolved file must still lie under the root's real
-    // path, so neither ".." nor a symbolic link leads outside it.
-    void serve_directory(const handler& h) {
-        std::string_view hp = h.path() == "/" ? std::string_view() : std::string_view(h.path());
-        std::string rel = path_.substr(std::min(path_.size(), hp.size()));
-        char root_real[PATH_MAX];
-        if (::realpath(h.resource().c_str(), root_real) == nullptr) {
-            respond_error(404);
-            return;
-        }
-        std::string candidate = std::string(root_real) + rel;
-        struct stat st {};
-        if (::stat(candidate.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
-            bool found = false;
-            for (const char* index : {"index.html", "index.htm"}) {
-                std::string p = candidate + (candidate.back() == '/' ? "" : "/") + index;
-                if (::stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode)) {
-                    candidate = std::move(p);
-                    found = true;
-                    break;
-                }
-            }
-            if (!found) {
-                respond_error(404);
-                return;
-            }
-        }
-        char real[PATH_MAX];
-        std::string_view root(root_real);
-        if (::realpath(candidate.c_str(), real) == nullptr ||
-            std::string_view(real).substr(0, root.size()) != root ||
-            (real[root.size()] != '/' && real[root.size()] != '\0')) {
-            respond_error(404);
-            return;
-        }
-        serve_file(real, "");
     }
 
     void on_handler_done() {
@@ -496,6 +607,9 @@ class session {
         if (srv_->draining_.load(std::memory_order_relaxed)) {
             close_after_ = true; // a graceful stop: this is the last response
         }
+        if (body_pending_) {
+            close_after_ = true; // answered before the body was read: see on_head
+        }
         if (with_length && r.get_header("Content-Length") == nullptr) {
             char len[24];
             auto e = std::to_chars(len, len + sizeof len, r.body().size());
@@ -520,7 +634,7 @@ class session {
         }
         sent_status_ = r.status();
         sent_bytes_ = r.body().size();
-        tx_.set_timeout(srv_->send_timeout_.load(std::memory_order_relaxed));
+        tx_.set_timeout(NNG_DURATION_INFINITE); // progress: the conn's send timeout
         if (close_after_) {
             conn_->write_last_res(r, &tx_); // on_sent closes the connection
         } else {
@@ -539,6 +653,11 @@ class session {
                                      sent_bytes_});
             }
         }
+        if (tx_.result() == 0 && close_after_ && !conn_->hijacked() &&
+            (body_pending_ || bad_head_ || conn_->buffered() > 0)) {
+            linger();
+            return;
+        }
         if (tx_.result() != 0 || close_after_ || srv_->draining_.load(std::memory_order_relaxed)) {
             // (Draining: a response stamped before drain() began also ends
             // its connection, which would otherwise park as idle.)
@@ -551,6 +670,57 @@ class session {
             return;
         }
         park();
+    }
+
+    // ---- lingering close ----
+    // The answer went out and the connection ends while the client may
+    // still be sending (a body not read, a rejected head): closing now,
+    // with its bytes unread, would make the kernel answer them with a
+    // reset, which can destroy the answer before the client reads it.  So
+    // the output side ends (FIN), and the input is read and dropped until
+    // the client closes, linger_wait passes without a byte, linger_total
+    // passes, or linger_bytes were dropped; then the connection closes.
+    static constexpr nng_duration linger_wait = 2000;
+    static constexpr time_ms linger_total = 10000;
+    static constexpr std::size_t linger_bytes = 16 << 20;
+
+    void linger() {
+        lingering_ = true;
+        conn_->discard_input();
+        conn_->underlying().shutdown_send();
+        conn_->set_progress_timeouts(NNG_DURATION_INFINITE, NNG_DURATION_INFINITE);
+        linger_end_ = clock_ms() + linger_total;
+        linger_left_ = linger_bytes;
+        linger_read();
+    }
+
+    void linger_read() {
+        time_ms now = clock_ms();
+        if (now >= linger_end_ || linger_left_ == 0) {
+            finish();
+            return;
+        }
+        if (!scratch_) {
+            scratch_.reset(new (std::nothrow) char[scratch_size]);
+            if (!scratch_) {
+                finish();
+                return;
+            }
+        }
+        body_.set_timeout(static_cast<nng_duration>(
+            std::min<time_ms>(linger_wait, linger_end_ - now)));
+        nng_iov iov{scratch_.get(), scratch_size};
+        (void)body_.set_iov(1, &iov);
+        conn_->read(&body_);
+    }
+
+    void on_linger_read() {
+        if (body_.result() != 0 || body_.count() == 0) {
+            finish(); // the client closed (or the wait ran out): done
+            return;
+        }
+        linger_left_ -= std::min(linger_left_, body_.count());
+        linger_read();
     }
 
     server* srv_;
@@ -567,6 +737,15 @@ class session {
     std::size_t body_len_ = 0;
     bool head_ = false;
     bool close_after_ = false;
+    bool body_pending_ = false; // a request body not (yet) read to its end
+    bool bad_head_ = false;     // the head was rejected: input left unread
+    bool lingering_ = false;
+    time_ms linger_end_ = 0;
+    std::size_t linger_left_ = 0;
+    // A file or directory handler's lookup (open_file), and the loop to
+    // come back to.
+    file_job job_;
+    loop* home_loop_ = nullptr;
     std::uint16_t sent_status_ = 0;
     std::uint64_t sent_bytes_ = 0;
     // A file being sent.
@@ -1056,6 +1235,7 @@ void server::close_listener(stream_listener* l) {
     if (l != nullptr) {
         l->close();
     }
+    accept_aio_.abort(NNG_ECLOSED); // a pause after running out of descriptors
     accept_aio_.wait(); // not stop(): a later start() accepts again
     if (l != nullptr) {
         l->release();
@@ -1152,7 +1332,20 @@ class rejecter {
 void server::accept_cb(void* arg) {
     auto* s = static_cast<server*>(arg);
     int rv = s->accept_aio_.result();
-    if (rv == 0) {
+    if (std::exchange(s->accept_paused_, false)) {
+        rv = rv == NNG_ETIMEDOUT ? 0 : rv; // the pause is over
+    } else if (rv == NNG_ENOFILES || rv == NNG_ENOMEM) {
+        // Out of descriptors (or memory): the connection stays in the
+        // backlog and accepting again at once would only fail again, in a
+        // loop that takes a whole core.  Pause, as nginx does, and try
+        // again when some have been given back.
+        std::lock_guard lk(s->mtx_);
+        if (s->listener_ != nullptr) {
+            s->accept_paused_ = true;
+            s->accept_aio_.sleep(accept_pause_ms);
+        }
+        return;
+    } else if (rv == 0) {
         auto* st = static_cast<stream*>(s->accept_aio_.output(0));
         std::size_t max = s->max_connections_.load(std::memory_order_relaxed);
         if (s->nconns_.fetch_add(1, std::memory_order_relaxed) >= max) {

@@ -54,9 +54,12 @@ struct server_limits {
     nng_duration head_timeout = 30000;
     // A keep-alive connection waiting for the first byte of its next request.
     nng_duration idle_timeout = 60000;
-    // Receiving a request body: the whole of it.
+    // Receiving a request body: the longest wait for more of it (a slow
+    // upload that keeps coming is not cut; one that stalls is).
     nng_duration body_timeout = 60000;
-    // Sending one response: the whole of it (a client that stops reading).
+    // Sending a response: the longest wait for the client to take more of
+    // it (a client that stops reading; a slow one that keeps reading is
+    // served to the end).
     nng_duration send_timeout = 60000;
     // Connections open at once; past it new ones get 503 and are closed.
     std::size_t max_connections = 16384;
@@ -133,6 +136,10 @@ class server final : public ref_counted {
     tls::config* tls_ = nullptr; // https only
     unsigned starts_ = 0;
     aio accept_aio_;
+    // accept_aio_ sleeps instead of accepting (out of descriptors); only
+    // accept_cb and the code that starts the sleep, in turn, touch it.
+    bool accept_paused_ = false;
+    static constexpr nng_duration accept_pause_ms = 100;
     std::atomic<std::size_t> nconns_{0};
     std::atomic<bool> draining_{false};
     bool reuse_port_ = false;

@@ -36,6 +36,13 @@ struct serve_options {
     std::string cert;     // both or neither
     std::string key;
     bool reuse_port = false; // SO_REUSEPORT: several processes on one port
+    // Limits in seconds; negative: the library's default.  Each timeout
+    // measures time without progress (see nnghttp::server_limits).
+    double head_timeout_s = -1;
+    double idle_timeout_s = -1;
+    double body_timeout_s = -1;
+    double send_timeout_s = -1;
+    long max_connections = -1;
 };
 
 // Serves dir until SIGINT or SIGTERM, then stops gracefully.

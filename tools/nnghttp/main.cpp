@@ -74,6 +74,21 @@ int main(int argc, char** argv) {
     srv->add_option("--tls-key", so.key, "PEM private key for https")->check(CLI::ExistingFile);
     srv->add_flag("--reuse-port", so.reuse_port,
                   "Share the port with other processes (SO_REUSEPORT; the kernel spreads connections)");
+    srv->add_option("--head-timeout", so.head_timeout_s,
+                    "Seconds a client may take to send a request head (default 30)")
+        ->check(CLI::Range(0.001, 86400.0));
+    srv->add_option("--idle-timeout", so.idle_timeout_s,
+                    "Seconds a kept-alive connection may wait for its next request (default 60)")
+        ->check(CLI::Range(0.001, 86400.0));
+    srv->add_option("--body-timeout", so.body_timeout_s,
+                    "Seconds a request body may go without a byte arriving (default 60)")
+        ->check(CLI::Range(0.001, 86400.0));
+    srv->add_option("--send-timeout", so.send_timeout_s,
+                    "Seconds a response may go without the client taking a byte (default 60)")
+        ->check(CLI::Range(0.001, 86400.0));
+    srv->add_option("--max-connections", so.max_connections,
+                    "Connections open at once; past it new ones get 503 (default 16384)")
+        ->check(CLI::Range(1L, 1L << 30));
 
     auto* g = app.add_subcommand("get", "Fetch a URL and print its body");
     tool::get_options go;

@@ -144,6 +144,24 @@ int serve(const serve_options& o) {
         srv->add(nnghttp::handler::directory("/", o.dir).tree().collect_body(true, 0));
         srv->on_access(log_access);
         srv->set_reuse_port(o.reuse_port);
+        nnghttp::server_limits lim = srv->limits();
+        auto ms = [](double s) { return std::chrono::milliseconds(static_cast<long long>(s * 1000)); };
+        if (o.head_timeout_s >= 0) {
+            lim.head_timeout = ms(o.head_timeout_s);
+        }
+        if (o.idle_timeout_s >= 0) {
+            lim.idle_timeout = ms(o.idle_timeout_s);
+        }
+        if (o.body_timeout_s >= 0) {
+            lim.body_timeout = ms(o.body_timeout_s);
+        }
+        if (o.send_timeout_s >= 0) {
+            lim.send_timeout = ms(o.send_timeout_s);
+        }
+        if (o.max_connections > 0) {
+            lim.max_connections = static_cast<std::size_t>(o.max_connections);
+        }
+        srv->set_limits(lim);
     } catch (const nnghttp::error& e) {
         fmt::print(stderr, "nnghttp: {}\n", e.code().message());
         return failure;

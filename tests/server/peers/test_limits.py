@@ -179,6 +179,39 @@ class ConnectionCap(LimitsTestCase):
 
 
 class SendTimeout(LimitsTestCase):
+    def test_slow_reader_that_keeps_reading_gets_everything(self):
+        # The send timeout bounds each wait for the client to take more,
+        # not the whole response: 8 MiB read in 512 KiB steps every 100 ms
+        # takes about 1.6 s against a 500 ms timeout.
+        port = self.start_limits(send_timeout=500, idle_timeout=20000, head_timeout=20000).port
+        c = Conn(port, timeout=5.0, rcvbuf=16384)
+        self.addCleanup(c.close)
+        self.assertTrue(c.send(request("GET", "/big")))
+        data = bytearray()
+        deadline = time.monotonic() + 30
+        step = 0
+        # The whole response: its head, then BIG bytes (the connection
+        # stays open after it).
+        while time.monotonic() < deadline:
+            head_end = data.find(b"\r\n\r\n")
+            if head_end >= 0 and len(data) - head_end - 4 >= BIG:
+                break
+            try:
+                got = c.sock.recv(65536)
+            except socket.timeout:
+                self.fail("slow reader: nothing for 5 s after %d bytes" % len(data))
+            if not got:
+                break
+            data += got
+            step += len(got)
+            if step >= (512 << 10):
+                step = 0
+                time.sleep(0.1)
+        head, _, body = bytes(data).partition(b"\r\n\r\n")
+        self.assertTrue(head.startswith(b"HTTP/1.1 200 "), head[:100])
+        self.assertEqual(len(body), BIG, "slow reader: the response was cut")
+        self.assertEqual(body, big_bytes())
+
     def test_client_that_stops_reading_is_dropped(self):
         port = self.start_limits(send_timeout=1000, idle_timeout=20000, head_timeout=20000).port
         stalled = Conn(port, timeout=3.0, rcvbuf=16384)
@@ -234,31 +267,22 @@ class BodyTimeout(LimitsTestCase):
         self.assert_closed_in_time(elapsed, 500, "unfinished body")
         self.assert_nothing_or_408(c, "unfinished body")
 
-    def test_trickled_body_dropped_at_body_timeout(self):
+    def test_trickled_body_outlives_body_timeout(self):
+        # The body timeout bounds each wait for more of the body, not the
+        # whole: a byte every 100 ms for 3 s against a 500 ms timeout is
+        # an upload that keeps moving, and it is served.
         port = self.start_limits(body_timeout=500, head_timeout=10000, idle_timeout=10000).port
         other = self.connect(port)
-        c = self.connect(port)
-        self.assertTrue(c.send(request("POST", "/echo", headers=["Content-Length: 100"])))
-        start = time.monotonic()
-        closed_at = None
-        for i in range(40):  # one byte per 100 ms
-            ready, _, _ = select.select([c.sock], [], [], 0.1)
-            if ready:
-                try:
-                    data = c.sock.recv(65536)
-                except ConnectionResetError:
-                    data = b""
-                if not data:
-                    closed_at = time.monotonic() - start
-                    break
-                c.buf += data
-            elif not c.send(b"b"):
-                closed_at = time.monotonic() - start
-                break
-            if i % 3 == 0:
+        c = self.connect(port, timeout=5.0)
+        body = bytes(ord("a") + i % 26 for i in range(30))
+        self.assertTrue(c.send(request("POST", "/echo", headers=["Content-Length: %d" % len(body)])))
+        for i in range(len(body)):
+            time.sleep(0.1)
+            self.assertTrue(c.send(body[i : i + 1]), "byte %d: the connection was closed" % i)
+            if i % 5 == 0:
                 self.get_static(other, "other client while the body trickles")
-        self.assert_closed_in_time(closed_at, 500, "trickled body")
-        self.assert_nothing_or_408(c, "trickled body")
+        r = c.read_response()
+        self.assertEqual((r.status, r.body), (200, body))
 
     def test_unfinished_chunked_body_is_dropped(self):
         port = self.start_limits(body_timeout=500, head_timeout=10000, idle_timeout=10000).port
