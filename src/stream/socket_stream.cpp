@@ -49,8 +49,6 @@ socket_stream::socket_stream(asio::io_context& ctx, int fd, kind k, const nng_so
     if (path_addr != nullptr) {
         path_addr_ = std::make_unique<nng_sockaddr>(*path_addr);
     }
-    // See rx_op::perform_recv: from here on the flag means a hang-up.
-    clear_hangup_seen(desc_.reactor_data());
     // A new connection's first bytes are rarely in yet when it is accepted
     // under load (the peer's first flight follows its ACK): trying recv(2)
     // at once costs a system call that finds nothing, so the first receive
@@ -61,6 +59,9 @@ socket_stream::socket_stream(asio::io_context& ctx, int fd, kind k, const nng_so
     // trying at once.
     if (loop::runs_here(ctx)) {
         skip_next_read_try(desc_.reactor_data());
+        // No event was handled since registration either (rx_op::perform_recv).
+        clear_hangup_seen(desc_.reactor_data());
+        hangup_armed_ = true;
     }
 }
 
@@ -118,6 +119,12 @@ asio::detail::reactor_op::status socket_stream::rx_op::perform_recv(asio::detail
     } while (r < 0 && errno == EINTR);
     if (r < 0) {
         if (errno == EAGAIN || errno == EWOULDBLOCK) {
+            if (!o->self->hangup_armed_) {
+                // Empty and no error pending: from now on the record
+                // means a hang-up came (see hangup_armed_).
+                clear_hangup_seen(*o->reg);
+                o->self->hangup_armed_ = true;
+            }
             return not_done;
         }
         o->ec_ = asio::error_code(errno, asio::error::get_system_category());
@@ -141,7 +148,8 @@ asio::detail::reactor_op::status socket_stream::rx_op::perform_recv(asio::detail
         if (c->cmsg_level == IPPROTO_TCP && c->cmsg_type == TCP_CM_INQ) {
             int left = 1;
             std::memcpy(&left, CMSG_DATA(c), sizeof left);
-            return left == 0 && !hangup_seen(*o->reg) ? done_and_exhausted : done;
+            bool drained = left == 0 && o->self->hangup_armed_ && !hangup_seen(*o->reg);
+            return drained ? done_and_exhausted : done;
         }
     }
     return done;

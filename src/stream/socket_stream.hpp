@@ -76,10 +76,11 @@ void skip_next_read_try(asio::detail::reactor::per_descriptor_data& d) noexcept;
 // sets it, and the reactor sets it again for every event with EPOLLPRI,
 // EPOLLERR or EPOLLHUP (always, whether an operation waits for it or not),
 // before it performs the read operations of that event.  No operation of
-// that kind is ever started on our sockets, so nothing else touches it:
-// clear_hangup_seen after registration, then hangup_seen (under the
-// registration's lock, e.g. inside a reactor operation) tells whether a
-// reset, error or full close has been reported since.
+// that kind is ever started on our sockets, so nothing else touches it.
+// Cleared at a moment when no hang-up can be pending (see socket_stream's
+// hangup_armed_), hangup_seen (under the registration's lock, e.g. inside
+// a reactor operation) then tells whether a reset, error or full close has
+// been reported since.
 void clear_hangup_seen(asio::detail::reactor::per_descriptor_data& d) noexcept;
 bool hangup_seen(asio::detail::reactor::per_descriptor_data& d) noexcept;
 struct reactor_try_flags {
@@ -191,6 +192,15 @@ private:
     bool rd_inflight_ = false;
     int rd_cancel_err_ = 0;
     bool rd_ended_ = false; // a receive met the end of the stream or an error
+    // Whether the reactor's hang-up record (hangup_seen) has been cleared
+    // at a moment no hang-up could be pending, so that it now means one
+    // came: in the constructor on the stream's own loop (no event can be
+    // handled before it returns), else at the first receive that finds
+    // the socket empty (EAGAIN: no error pending then), under the
+    // registration's lock that the reactor's events also take.  Until
+    // then no receive counts as draining the socket.  Read and written
+    // only under that lock (or before any reactor operation).
+    bool hangup_armed_ = false;
     rx_op rd_op_{this, &socket_stream::on_recv};
     std::array<iovec, aio::max_iov> rd_vec_{};
     // wait_readable's receive.
