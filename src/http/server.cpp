@@ -1303,10 +1303,12 @@ void server::drain() {
 
 namespace {
 
-// Past max_connections: a short 503, then the connection closes.
+// Past max_connections: a short 503, then the connection closes, lingering
+// as a session does (the client's request is still unread): the write side
+// ends, and what comes is read and dropped for a second at most.
 class rejecter {
   public:
-    explicit rejecter(stream* st) : st_(ref_ptr<stream>::adopt(st)), aio_(&rejecter::done, this) {
+    explicit rejecter(stream* st) : st_(ref_ptr<stream>::adopt(st)), aio_(&rejecter::dispatch, this) {
         aio_.set_timeout(1000);
         nng_iov iov{const_cast<char*>(text), sizeof text - 1};
         (void)aio_.set_iov(1, &iov);
@@ -1318,13 +1320,69 @@ class rejecter {
                                    "Content-Length: 0\r\n"
                                    "Connection: close\r\n"
                                    "Retry-After: 1\r\n\r\n";
-    static void done(void* arg) {
+    static constexpr time_ms linger_ms = 1000;
+
+    static void sent(void* arg) {
         auto* r = static_cast<rejecter*>(arg);
-        r->st_->close();
-        asio::post(executor::global().current_or_next().context(), [r] { delete r; });
+        if (r->aio_.result() != 0) {
+            r->end();
+            return;
+        }
+        // A flood past the cap must not turn into a flood of lingering
+        // descriptors: beyond max_lingering at once, close at once.
+        if (lingering().fetch_add(1, std::memory_order_relaxed) >= max_lingering) {
+            lingering().fetch_sub(1, std::memory_order_relaxed);
+            r->end();
+            return;
+        }
+        r->counted_ = true;
+        r->st_->shutdown_send();
+        r->until_ = clock_ms() + linger_ms;
+        r->read();
     }
+    void read() {
+        time_ms now = clock_ms();
+        if (now >= until_) {
+            end();
+            return;
+        }
+        aio_.set_timeout(static_cast<nng_duration>(until_ - now));
+        nng_iov iov{buf_, sizeof buf_};
+        (void)aio_.set_iov(1, &iov);
+        // The aio's callback is fixed; a flag tells the two steps apart.
+        reading_ = true;
+        st_->recv(&aio_);
+    }
+    static void dispatch(void* arg) {
+        auto* r = static_cast<rejecter*>(arg);
+        if (!r->reading_) {
+            sent(arg);
+        } else if (r->aio_.result() != 0 || r->aio_.count() == 0) {
+            r->end();
+        } else {
+            r->read();
+        }
+    }
+    static std::atomic<unsigned>& lingering() {
+        static std::atomic<unsigned> n{0};
+        return n;
+    }
+    static constexpr unsigned max_lingering = 256;
+
+    void end() {
+        if (counted_) {
+            lingering().fetch_sub(1, std::memory_order_relaxed);
+        }
+        st_->close();
+        asio::post(executor::global().current_or_next().context(), [r = this] { delete r; });
+    }
+
     ref_ptr<stream> st_;
     aio aio_;
+    bool reading_ = false;
+    bool counted_ = false;
+    time_ms until_ = 0;
+    char buf_[512];
 };
 
 } // namespace
