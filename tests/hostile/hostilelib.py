@@ -429,10 +429,11 @@ class NnghttpServe(Server):
     PORT_RE = re.compile(r"^nnghttp: serving \S+ at https?://127\.0\.0\.1:(\d+)/$", re.M)
     name = "nnghttp serve"
 
-    def __init__(self, root, scheme="http", threads=None, cert_kind="rsa", **kw):
+    def __init__(self, root, scheme="http", threads=None, cert_kind="rsa", extra=(), **kw):
         argv = [CONFIG["nnghttp"], "serve", root, "--listen", "%s://%s:0" % (scheme, HOST)]
         if threads is not None:
             argv += ["--threads", str(threads)]
+        argv += list(extra)
         if scheme == "https":
             c = certs()
             argv += ["--tls-cert", c.path(cert_kind + ".crt"), "--tls-key", c.path(cert_kind + ".key")]

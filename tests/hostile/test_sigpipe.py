@@ -96,6 +96,11 @@ class AbortedDownloads(HostileTestCase):
     def test_nnghttp_serve_http(self):
         self.storm(self.serve(self.site, "http"))
 
+    def test_nnghttp_serve_http_thread_free(self):
+        # No thread of the library's: the sends run on the application's
+        # main thread, whose signal mask is the application's.
+        self.storm(self.serve(self.site, "http", threads=0))
+
     def test_nnghttp_serve_https(self):
         self.storm(self.serve(self.site, "https"))
 

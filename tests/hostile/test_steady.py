@@ -39,8 +39,13 @@ class SteadyTransfers(HostileTestCase):
         return self.start(TimeoutServer, self.site.root, scheme, send_timeout_ms=TIMEOUT_MS,
                           body_timeout_ms=TIMEOUT_MS)
 
-    def slow_download(self, scheme):
-        srv = self.server(scheme)
+    def serve_with_timeouts(self, scheme="http", threads=None):
+        secs = "%g" % (TIMEOUT_MS / 1000.0)
+        return self.serve(self.site, scheme, threads=threads,
+                          extra=["--send-timeout", secs, "--body-timeout", secs])
+
+    def slow_download(self, scheme, srv=None):
+        srv = srv or self.server(scheme)
         c = Conn(srv.port, tls=srv.tls, timeout=scaled(5.0), rcvbuf=64 << 10)
         self.addCleanup(c.close)
         c.send(request("GET", "/" + FILE))
@@ -93,6 +98,15 @@ class SteadyTransfers(HostileTestCase):
 
     def test_slow_download_https(self):
         self.slow_download("https")
+
+    def test_slow_download_nnghttp_serve(self):
+        self.slow_download("http", self.serve_with_timeouts("http"))
+
+    def test_slow_download_nnghttp_serve_thread_free(self):
+        self.slow_download("http", self.serve_with_timeouts("http", threads=0))
+
+    def test_slow_download_nnghttp_serve_https(self):
+        self.slow_download("https", self.serve_with_timeouts("https"))
 
     def slow_upload(self, encoding):
         srv = self.server()
