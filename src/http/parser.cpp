@@ -173,21 +173,73 @@ int version_minor(std::string_view v) {
     return -1;
 }
 
-parse_error version_error(std::string_view v) {
-    int m = version_minor(v);
-    if (m >= 0) {
+// The first byte of v that no HTTP-version ("HTTP/" DIGIT "." DIGIT) can
+// have at its place decides: a CR is bare_cr, a space bad_request_line (a
+// word too many), anything else bad_version.  For a version whose line has
+// not ended yet (complete false) only such a byte is certain (a CR as the
+// last byte may still be the line's end); a complete one must also be
+// whole: empty is bad_request_line, short bad_version, and a well-formed
+// one other than 1.0 and 1.1 unsupported_version.
+parse_error version_error(std::string_view v, bool complete = true) {
+    static constexpr std::string_view lead = "HTTP/";
+    for (std::size_t i = 0; i < v.size(); i++) {
+        char c = v[i];
+        bool fits = i < lead.size() ? c == lead[i] : i == 6 ? c == '.' : i < 8 && is(c, c_digit);
+        if (fits) {
+            continue;
+        }
+        if (c == '\r') {
+            return !complete && i + 1 == v.size() ? parse_error::none : parse_error::bare_cr;
+        }
+        return c == ' ' ? parse_error::bad_request_line : parse_error::bad_version;
+    }
+    if (!complete) {
         return parse_error::none;
     }
-    if (m == -1) {
-        return parse_error::unsupported_version;
-    }
-    if (v.find('\r') != std::string_view::npos) {
-        return parse_error::bare_cr;
-    }
-    if (v.empty() || v.find(' ') != std::string_view::npos) {
+    if (v.empty()) {
         return parse_error::bad_request_line;
     }
-    return parse_error::bad_version;
+    int m = version_minor(v);
+    return m >= 0 ? parse_error::none : m == -1 ? parse_error::unsupported_version : parse_error::bad_version;
+}
+
+// scan_field's verdict on the bytes [ls, n) of a field line whose end has
+// not come, where it is already certain (else none): see
+// head_parser::partial_request_line.
+parse_error partial_field(const char* b, std::size_t ls, std::size_t n) {
+    if (ls == n) {
+        return parse_error::none;
+    }
+    if (is_ws(b[ls])) {
+        return parse_error::obs_fold;
+    }
+    std::size_t i = span_of(b, ls, n, c_tchar);
+    if (i == n || (b[i] == '\r' && i + 1 == n)) {
+        return parse_error::none; // a name so far, or its line's end
+    }
+    if (b[i] != ':') {
+        if (is_ws(b[i])) {
+            std::size_t j = i;
+            while (j < n && is_ws(b[j])) {
+                j++;
+            }
+            if (j == n) {
+                return parse_error::none; // a colon may follow
+            }
+            if (b[j] == ':' && i > ls) {
+                return parse_error::space_before_colon;
+            }
+        }
+        return stray(b[i], parse_error::bad_field_name);
+    }
+    if (i == ls) {
+        return parse_error::bad_field_name;
+    }
+    std::size_t k = span_of_value(b, i + 1, n);
+    if (k == n || (b[k] == '\r' && k + 1 == n)) {
+        return parse_error::none;
+    }
+    return stray(b[k], parse_error::bad_field_value);
 }
 
 inline char lower(char c) {
@@ -380,13 +432,9 @@ parse_result head_parser::parse(std::string_view buf) {
         const parse_error too_long =
             in_fields_ ? parse_error::field_line_too_long : parse_error::start_line_too_long;
         const void* p = scanned_ < n ? std::memchr(b + scanned_, '\n', n - scanned_) : nullptr;
-        const bool request_line_next = !in_fields_ && head_.kind == message_kind::request;
         if (p == nullptr) {
-            if (request_line_next) {
-                if (parse_error e = partial_request_line(b, ls, std::min(n, ls + limit));
-                    e != parse_error::none) {
-                    return fail(e);
-                }
+            if (parse_error e = partial_line(b, ls, std::min(n, ls + limit)); e != parse_error::none) {
+                return fail(e);
             }
             scanned_ = n;
             if (n - ls >= limit) {
@@ -396,12 +444,11 @@ parse_result head_parser::parse(std::string_view buf) {
         }
         const std::size_t lf = std::size_t(static_cast<const char*>(p) - b);
         const std::size_t end = lf + 1;
-        if (request_line_next) {
+        {
             // The check a partial line gets, first, so that every split
             // of the input meets the same verdict.
             std::size_t stop = lf > ls && b[lf - 1] == '\r' ? lf - 1 : lf;
-            if (parse_error e = partial_request_line(b, ls, std::min(stop, ls + limit));
-                e != parse_error::none) {
+            if (parse_error e = partial_line(b, ls, std::min(stop, ls + limit)); e != parse_error::none) {
                 return fail(e);
             }
         }
@@ -515,7 +562,16 @@ parse_error head_parser::partial_request_line(const char* b, std::size_t ls, std
     if (j == t) {
         return parse_error::bad_request_line; // two spaces
     }
-    return parse_error::none;
+    return version_error({b + j + 1, n - j - 1}, false);
+}
+
+// A line of a request head whose end has not come: the start line, or a
+// field line.  Responses are not checked before their lines end.
+parse_error head_parser::partial_line(const char* b, std::size_t ls, std::size_t n) const {
+    if (head_.kind != message_kind::request) {
+        return parse_error::none;
+    }
+    return in_fields_ ? partial_field(b, ls, n) : partial_request_line(b, ls, n);
 }
 
 parse_error head_parser::status_line(const char* b, std::size_t ls, std::size_t le) {

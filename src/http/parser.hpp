@@ -56,10 +56,14 @@
 //     with an optional port (RFC 9112 section 3.2, RFC 3986 section 3.2.2);
 //     an empty value is rejected too, as nginx does.  Whether one is
 //     required (HTTP/1.1) is the server's business.
-//   * A request line is checked as its bytes come, before its LF: a byte
-//     that no request line could hold at that place (a method with a
-//     control byte, binary junk) fails at once instead of waiting for the
-//     rest of a line that will never be valid.
+//   * The lines of a request head are checked as their bytes come, before
+//     their LF: a byte that no line could hold at that place (binary junk,
+//     a control byte in a method, target, version, field name or value, a
+//     CR not followed by LF) fails at once instead of waiting for the rest
+//     of a line that can never be valid.  The verdict is the one the
+//     complete line gets, which is checked the same way first; so a bad
+//     byte before a line's limit is reported as itself, not as 414/431.
+//     In a version, the first byte that does not fit "HTTP/d.d" decides.
 //   * Limits (parser_options): the start line (414), a field line, the
 //     whole head and the number of fields (431).  A limit error is reported
 //     as soon as it is certain, without waiting for the end of the line.
@@ -211,6 +215,7 @@ class head_parser {
     parse_error status_line(const char* b, std::size_t ls, std::size_t le);
     parse_error field_line(const char* b, std::size_t ls, std::size_t le);
     parse_error partial_request_line(const char* b, std::size_t ls, std::size_t n) const;
+    parse_error partial_line(const char* b, std::size_t ls, std::size_t n) const;
     parse_error host(std::string_view v);
     parse_error content_length(std::string_view v);
     parse_error transfer_encoding(std::string_view v);
