@@ -23,7 +23,7 @@ BATCH = 100
 # (not sockets: those are what the attack would leave behind).
 SLACK = 4
 SOCKET_SLACK = 1
-SETTLE = 2.0  # seconds for the descriptors to come back
+SETTLE = 1.0  # seconds for the descriptors to come back
 
 
 def client_hello_prefix(n=100):
