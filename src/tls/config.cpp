@@ -282,6 +282,12 @@ int config::create(mode m, config*& out) {
         SSL_CTX_free(ctx);
         return NNG_ECRYPTO;
     }
+    // Only AEAD suites (see config.hpp): CBC suites, with their MAC then
+    // encrypt and a history of padding oracles, are not offered.
+    if (SSL_CTX_set_cipher_list(ctx, default_tls12_ciphers) != 1) {
+        SSL_CTX_free(ctx);
+        return NNG_ECRYPTO;
+    }
     SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_TICKET);
     SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
     // The engine takes all the ciphertext our BIO holds in one read instead
@@ -475,6 +481,35 @@ int config::set_version(int min_version, int max_version) {
     if (SSL_CTX_set_min_proto_version(ctx_, lo) != 1 ||
         SSL_CTX_set_max_proto_version(ctx_, hi) != 1) {
         return NNG_ENOTSUP;
+    }
+    return 0;
+}
+
+int config::set_ciphers(const char* tls12, const char* tls13) {
+    if (tls12 == nullptr && tls13 == nullptr) {
+        return NNG_EINVAL;
+    }
+    std::lock_guard lk(mtx_);
+    if (frozen_) {
+        return NNG_EBUSY;
+    }
+    error_queue_scope errors;
+    // OpenSSL replaces a context's list even when it then reports that the
+    // new one selects nothing, so the lists are tried on a scratch context
+    // first: a refused list leaves this one as it was.
+    SSL_CTX* trial = SSL_CTX_new(TLS_method());
+    if (trial == nullptr) {
+        return NNG_ENOMEM;
+    }
+    bool ok = (tls12 == nullptr || SSL_CTX_set_cipher_list(trial, tls12) == 1) &&
+              (tls13 == nullptr || SSL_CTX_set_ciphersuites(trial, tls13) == 1);
+    SSL_CTX_free(trial);
+    if (!ok) {
+        return NNG_EINVAL;
+    }
+    if ((tls12 != nullptr && SSL_CTX_set_cipher_list(ctx_, tls12) != 1) ||
+        (tls13 != nullptr && SSL_CTX_set_ciphersuites(ctx_, tls13) != 1)) {
+        return NNG_ENOMEM; // accepted above: only memory can fail here
     }
     return 0;
 }

@@ -120,6 +120,7 @@ int tls_stream::bio_write(BIO* b, const char* in, std::size_t len, std::size_t* 
         *put = 0;
         return 0; // the engine fails the connection
     }
+    s->made_ += len;
     *put = len;
     return 1;
 }
@@ -313,7 +314,9 @@ int tls_stream::ssl_error(int e) {
 }
 
 void tls_stream::fail_all(int rv, aio_list& done) {
-    for (aio_queue* q : {&rdq_, &wrq_}) {
+    // Sends whose ciphertext had not all gone fail too: the caller cannot
+    // know how much of it the peer will see.
+    for (aio_queue* q : {&rdq_, &sentq_, &wrq_}) {
         while (aio* a = q->pop_front()) {
             a->set_outcome(rv, 0);
             done.push_back(a);
@@ -389,9 +392,18 @@ void tls_stream::pump(aio_list& done) {
             break;
         }
         // Plaintext from writers, while the ciphertext backlog is small.
+        // At the bound a writer waits only while a send is in flight, whose
+        // completion (tx_cb) pumps again.  Without one the backlog is fill_
+        // alone, and the socket may take all of it at once: flushed here,
+        // the writers go on.  (Waiting then lost the wake-up: the flush
+        // after this loop emptied fill_ without starting a send, so nothing
+        // pumped again and the writer sat in wrq_ until its timeout.)
         while (aio* a = wrq_.front()) {
             if (pending_out() >= max_pending_out) {
-                break;
+                flush_out();
+                if (pending_out() >= max_pending_out) {
+                    break; // tx_busy_: tx_cb resumes the writers
+                }
             }
             const void* p = nullptr;
             std::size_t len = 0;
@@ -441,13 +453,15 @@ void tls_stream::pump(aio_list& done) {
             if (r == 1) {
                 wrq_.remove(a);
                 a->set_outcome(0, n);
-                done.push_back(a);
                 if (std::exchange(last_send_, false) && a->prov_tag != tag_file && wrq_.empty() &&
                     n == a->iov_residual()) {
                     // The last send, all of it: the close_notify goes in
                     // the same flush (see last_send()).
                     (void)write_close_notify();
                 }
+                // Done once its ciphertext has gone (settle_sent).
+                a->prov_tag = made_;
+                sentq_.push_back(a);
                 continue;
             }
             if (int rv = ssl_error(SSL_get_error(ssl_, r)); rv != 0) {
@@ -461,6 +475,7 @@ void tls_stream::pump(aio_list& done) {
     }
     // Ciphertext out (also the alert that reports a failure).
     flush_out();
+    settle_sent(done);
     if (err_ != 0) {
         if (!tx_busy_) {
             under_->close();
@@ -487,6 +502,19 @@ void tls_stream::trim_out() {
     }
 }
 
+// With mtx_ held: the sends whose ciphertext has all gone to the
+// underlying stream complete, in order.
+void tls_stream::settle_sent(aio_list& done) {
+    while (aio* a = sentq_.front()) {
+        // gone_ has reached the mark (both counts wrap).
+        if (static_cast<std::intptr_t>(gone_ - a->prov_tag) < 0) {
+            break;
+        }
+        sentq_.remove(a);
+        done.push_back(a);
+    }
+}
+
 std::size_t tls_stream::buffer_bytes() {
     std::lock_guard lk(mtx_);
     return (netin_ ? net_size : 0) + fill_.cap() + flight_.cap();
@@ -504,6 +532,7 @@ void tls_stream::flush_out() {
     if (!under_->try_send(&iov, 1, sent)) {
         sent = 0; // send() reports whatever stopped it
     }
+    gone_ += sent;
     if (sent == fill_.len) {
         fill_.len = 0;
         return;
@@ -602,6 +631,8 @@ void tls_stream::tx_cb(void* arg) {
             s->under_->close();
         } else {
             s->flight_.off += s->tx_.count();
+            s->gone_ += s->tx_.count();
+            s->settle_sent(done);
             if (s->flight_.off < s->flight_.len) {
                 nng_iov iov{s->flight_.data() + s->flight_.off, s->flight_.len - s->flight_.off};
                 (void)s->tx_.set_iov(1, &iov);
@@ -629,7 +660,9 @@ void tls_stream::cancel(aio* a, void* arg, int err) {
     bool found;
     {
         std::lock_guard lk(s->mtx_);
-        found = s->rdq_.remove(a) || s->wrq_.remove(a);
+        // A send in sentq_ can still be cancelled (its timeout, say): its
+        // ciphertext may yet go out, but it did not within its time.
+        found = s->rdq_.remove(a) || s->wrq_.remove(a) || s->sentq_.remove(a);
     }
     if (found) {
         a->finish_error(err);

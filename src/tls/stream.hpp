@@ -9,19 +9,23 @@
 //   underlying recv -> small_in_ / netin_ -> SSL_read -> user recv
 //
 // The handshake runs on the first operation (or at once with start()).
-// Backpressure: SSL_write is not called while more than 64 KiB of
-// ciphertext waits to be sent.  A stream parked between requests
-// (wait_readable) gives OpenSSL's record buffers back, and holds only a
-// small receive buffer of its own (see the members).  Errors: a handshake the peer fails to
-// authenticate gives NNG_EPEERAUTH, any other TLS failure NNG_ECRYPTO; both
-// close the stream.  A close_notify from the peer reads as NNG_ECONNSHUT;
-// closing sends ours.
+// A send completes once the underlying stream has taken all the
+// ciphertext its plaintext became, as a socket's send completes once the
+// kernel has its bytes: a caller that closes the stream as soon as its
+// last send completes loses nothing.  Backpressure: SSL_write is not
+// called while more than 64 KiB of ciphertext waits to be sent.  A stream
+// parked between requests (wait_readable) gives OpenSSL's record buffers
+// back, and holds only a small receive buffer of its own (see the
+// members).  Errors: a handshake the peer fails to authenticate gives
+// NNG_EPEERAUTH, any other TLS failure NNG_ECRYPTO; both close the stream.
+// A close_notify from the peer reads as NNG_ECONNSHUT; closing sends ours.
 #pragma once
 
 #include "core/aio.hpp"
 #include "stream/stream.hpp"
 #include "tls/config.hpp"
 
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -65,6 +69,7 @@ class tls_stream final : public stream {
     void submit(aio* a, bool is_send);
     void pump(aio_list& done);
     void fail_all(int rv, aio_list& done);
+    void settle_sent(aio_list& done);
     int ssl_error(int e);
     static void rx_cb(void* arg);
     static void tx_cb(void* arg);
@@ -88,6 +93,13 @@ class tls_stream final : public stream {
     bool notify_sent_ = false; // our close_notify is written
     int err_ = 0; // sticky: every operation fails with it
     aio_queue rdq_, wrq_;
+    // Sends whose plaintext the engine has taken, each waiting for its
+    // ciphertext to go to the underlying stream (prov_tag: the value
+    // made_ had once it was written; settle_sent completes it when gone_
+    // reaches that).  Counts wrap, and are compared as differences.
+    aio_queue sentq_;
+    std::uintptr_t made_ = 0; // ciphertext the engine has written, in all
+    std::uintptr_t gone_ = 0; // of which the underlying stream has taken
     // underlying I/O
     aio rx_, tx_;
     aio wake_; // wait_readable's receive

@@ -77,6 +77,30 @@ class TlsConfig : public ::testing::Test {
     static unsigned long verify_flags(SSL_CTX* ctx) {
         return X509_VERIFY_PARAM_get_flags(SSL_CTX_get0_param(ctx));
     }
+    static bool is_tls13(const SSL_CIPHER* s) {
+        return std::string(SSL_CIPHER_get_version(s)) == "TLSv1.3";
+    }
+    // The suites a context offers, for TLS 1.3 (tls13) or below, as a
+    // colon-separated list.
+    static std::string suites(SSL_CTX* ctx, bool tls13) {
+        std::string out;
+        STACK_OF(SSL_CIPHER)* list = SSL_CTX_get_ciphers(ctx);
+        for (int i = 0; i < sk_SSL_CIPHER_num(list); i++) {
+            const SSL_CIPHER* s = sk_SSL_CIPHER_value(list, i);
+            if ((is_tls13(s)) == tls13) {
+                out += (out.empty() ? "" : ":") + std::string(SSL_CIPHER_get_name(s));
+            }
+        }
+        return out;
+    }
+    // A cipher list as OpenSSL expands it (names in order).
+    static std::string suite_names(const char* list) {
+        SSL_CTX* ctx = SSL_CTX_new(TLS_method());
+        EXPECT_EQ(SSL_CTX_set_cipher_list(ctx, list), 1);
+        std::string out = suites(ctx, false);
+        SSL_CTX_free(ctx);
+        return out;
+    }
     static std::string subject_cn(X509* x) {
         char buf[256] = {};
         X509_NAME_get_text_by_NID(X509_get_subject_name(x), NID_commonName, buf, sizeof(buf));
@@ -531,6 +555,77 @@ TEST_F(TlsConfig, Engine) {
     EXPECT_EQ(nng_tls_engine_fips_mode(), EVP_default_properties_is_fips_enabled(nullptr) != 0);
 }
 
+// ---- cipher suites (beyond NNG) -------------------------------------------
+
+// Only AEAD suites with forward secrecy by default, for clients and
+// servers: ECDHE with AES-GCM or ChaCha20-Poly1305 at TLS 1.2 (no CBC, no
+// static RSA, no DHE), OpenSSL's three at TLS 1.3.
+TEST_F(TlsConfig, DefaultSuitesAreAeadWithEcdheOnly) {
+    for (auto m : {NNG_TLS_MODE_CLIENT, NNG_TLS_MODE_SERVER}) {
+        cfg_box c(m);
+        STACK_OF(SSL_CIPHER)* list = SSL_CTX_get_ciphers(c.use());
+        int tls12 = 0;
+        int tls13 = 0;
+        for (int i = 0; i < sk_SSL_CIPHER_num(list); i++) {
+            const SSL_CIPHER* s = sk_SSL_CIPHER_value(list, i);
+            std::string n = SSL_CIPHER_get_name(s);
+            EXPECT_EQ(SSL_CIPHER_is_aead(s), 1) << n;
+            if (is_tls13(s)) {
+                tls13++;
+            } else {
+                tls12++;
+                EXPECT_EQ(SSL_CIPHER_get_kx_nid(s), NID_kx_ecdhe) << n;
+                EXPECT_TRUE(n.find("GCM") != std::string::npos ||
+                            n.find("CHACHA20") != std::string::npos)
+                    << n;
+            }
+        }
+        EXPECT_EQ(tls12, 6);
+        EXPECT_EQ(tls13, 3);
+        EXPECT_EQ(suites(c.use(), true),
+                  "TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_GCM_SHA256")
+            << "TLS 1.3 as OpenSSL has it";
+    }
+}
+
+TEST_F(TlsConfig, SetCiphersReplacesEitherList) {
+    cfg_box c(NNG_TLS_MODE_SERVER);
+    config* o = c.obj();
+    ASSERT_EQ(o->set_ciphers("ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-ECDSA-AES128-SHA", nullptr), 0);
+    EXPECT_EQ(suites(c.use(), false), "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-ECDSA-AES128-SHA");
+    EXPECT_EQ(suites(c.use(), true),
+              "TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_GCM_SHA256")
+        << "TLS 1.3 untouched";
+    EXPECT_TRUE(queue_empty());
+
+    cfg_box d(NNG_TLS_MODE_CLIENT);
+    ASSERT_EQ(d.obj()->set_ciphers(nullptr, "TLS_CHACHA20_POLY1305_SHA256"), 0);
+    EXPECT_EQ(suites(d.use(), true), "TLS_CHACHA20_POLY1305_SHA256");
+    EXPECT_EQ(suites(d.use(), false), suite_names(nnghttp::detail::tls::default_tls12_ciphers))
+        << "TLS 1.2 untouched";
+
+    cfg_box e(NNG_TLS_MODE_CLIENT);
+    ASSERT_EQ(e.obj()->set_ciphers("ECDHE-RSA-AES256-GCM-SHA384", ""), 0);
+    EXPECT_EQ(suites(e.use(), true), "") << "no TLS 1.3 suite";
+    EXPECT_EQ(suites(e.use(), false), "ECDHE-RSA-AES256-GCM-SHA384");
+}
+
+TEST_F(TlsConfig, SetCiphersRefusesWhatSelectsNothingAndKeepsWhatItHad) {
+    cfg_box c(NNG_TLS_MODE_SERVER);
+    config* o = c.obj();
+    EXPECT_EQ(o->set_ciphers(nullptr, nullptr), NNG_EINVAL);
+    EXPECT_EQ(o->set_ciphers("", nullptr), NNG_EINVAL) << "TLS 1.2 with no suite";
+    EXPECT_EQ(o->set_ciphers("NO-SUCH-CIPHER", nullptr), NNG_EINVAL);
+    EXPECT_TRUE(queue_empty());
+    EXPECT_EQ(o->set_ciphers("ECDHE-ECDSA-AES128-SHA", "TLS_NO_SUCH_SUITE"), NNG_EINVAL)
+        << "one bad list refuses both";
+    EXPECT_EQ(o->set_ciphers("TLS_NO_SUCH_SUITE", "TLS_AES_128_GCM_SHA256"), NNG_EINVAL);
+    EXPECT_TRUE(queue_empty());
+    EXPECT_EQ(suites(c.use(), false), suite_names(nnghttp::detail::tls::default_tls12_ciphers));
+    EXPECT_EQ(suites(c.use(), true),
+              "TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_GCM_SHA256");
+}
+
 // ---- frozen once used ----------------------------------------------------
 
 TEST_F(TlsConfig, EverySetterIsBusyOnceUsed) {
@@ -559,6 +654,8 @@ TEST_F(TlsConfig, EverySetterIsBusyOnceUsed) {
                   NNG_ENOENT);
         EXPECT_EQ(nng_tls_config_version(c, NNG_TLS_1_2, NNG_TLS_1_2), NNG_EBUSY);
         EXPECT_EQ(nng_tls_config_version(c, NNG_TLS_1_3, NNG_TLS_1_2), NNG_EBUSY);
+        EXPECT_EQ(c.obj()->set_ciphers("ECDHE-ECDSA-AES128-SHA", nullptr), NNG_EBUSY);
+        EXPECT_EQ(c.obj()->set_ciphers(nullptr, "TLS_AES_128_GCM_SHA256"), NNG_EBUSY);
 
         // Nothing changed.
         EXPECT_EQ(c.obj()->server_name(), "localhost");
@@ -566,6 +663,8 @@ TEST_F(TlsConfig, EverySetterIsBusyOnceUsed) {
         EXPECT_EQ(store_certs(ctx), 0);
         EXPECT_EQ(SSL_CTX_get0_certificate(ctx), nullptr);
         EXPECT_EQ(SSL_CTX_get_max_proto_version(ctx), TLS1_3_VERSION);
+        EXPECT_EQ(suites(ctx, false),
+                  TlsConfig::suite_names(nnghttp::detail::tls::default_tls12_ciphers));
         // References still work on a frozen configuration.
         nng_tls_config_hold(c);
         nng_tls_config_free(c);
@@ -579,6 +678,7 @@ struct handshake_result {
     long client_verify = -1;
     long server_verify = -1;
     int version = 0;
+    std::string cipher; // the suite agreed
 };
 
 // Runs a TLS handshake between a client and a server context over a
@@ -627,6 +727,9 @@ handshake_result handshake(SSL_CTX* cctx, SSL_CTX* sctx) {
     r.client_verify = SSL_get_verify_result(c);
     r.server_verify = SSL_get_verify_result(s);
     r.version = SSL_version(c);
+    if (r.ok) {
+        r.cipher = SSL_get_cipher_name(c);
+    }
     SSL_free(c);
     SSL_free(s);
     ERR_clear_error();
@@ -778,6 +881,105 @@ TEST_F(TlsHandshake, VersionLimitsAreApplied) {
     ASSERT_EQ(s2->set_cert_key_file(path("server.pem").c_str(), nullptr), 0);
     ASSERT_EQ(s2->set_version(NNG_TLS_1_2, NNG_TLS_1_2), 0);
     EXPECT_FALSE(handshake(c2->use(), s2->use()).ok);
+    c2->release();
+    s2->release();
+}
+
+// A context OpenSSL makes itself (not from a configuration), for a peer
+// that offers exactly the suites in list at TLS 1.2, trusting the test CA.
+SSL_CTX* tls12_client(const char* list) {
+    SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
+    EXPECT_NE(ctx, nullptr);
+    EXPECT_EQ(SSL_CTX_set_max_proto_version(ctx, TLS1_2_VERSION), 1);
+    EXPECT_EQ(SSL_CTX_set_cipher_list(ctx, list), 1);
+    EXPECT_EQ(SSL_CTX_load_verify_locations(ctx, material::get().path("ca.crt").c_str(), nullptr),
+              1);
+    return ctx;
+}
+
+// A client offering only CBC suites at TLS 1.2 (OpenSSL's default list
+// has them, ECDHE and static RSA) finds none our server accepts; one
+// offering AEAD suites gets the server's pick of them.
+TEST_F(TlsHandshake, ClientsOfferingOnlyCbcSuitesAreRefused) {
+    serve("server.pem"); // an EC key
+    for (const char* cbc : {"ECDHE-ECDSA-AES128-SHA256:ECDHE-ECDSA-AES256-SHA384",
+                            "ECDHE-ECDSA-AES128-SHA:ECDHE-ECDSA-AES256-SHA",
+                            "AES128-SHA:AES256-SHA:AES128-SHA256:AES256-SHA256"}) {
+        SSL_CTX* c = tls12_client(cbc);
+        EXPECT_FALSE(handshake(c, server_->use()).ok) << cbc;
+        SSL_CTX_free(c);
+    }
+    for (const char* aead : {"ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-ECDSA-AES256-GCM-SHA384",
+                             "ECDHE-ECDSA-CHACHA20-POLY1305"}) {
+        SSL_CTX* c = tls12_client(aead);
+        auto r = handshake(c, server_->use());
+        EXPECT_TRUE(r.ok) << aead;
+        EXPECT_EQ(r.version, TLS1_2_VERSION);
+        EXPECT_EQ(r.cipher, aead);
+        SSL_CTX_free(c);
+    }
+    // And TLS 1.3 is as before.
+    ASSERT_EQ(client_->set_ca_file(path("ca.crt").c_str()), 0);
+    auto r = run();
+    EXPECT_TRUE(r.ok);
+    EXPECT_EQ(r.version, TLS1_3_VERSION);
+    EXPECT_EQ(r.cipher, "TLS_AES_256_GCM_SHA384");
+}
+
+// Our client offers AEAD suites only too: a server that accepts nothing
+// else at TLS 1.2 than a CBC suite has nothing in common with it.
+TEST_F(TlsHandshake, OurClientOffersNoCbcSuite) {
+    SSL_CTX* s = SSL_CTX_new(TLS_server_method());
+    ASSERT_NE(s, nullptr);
+    ASSERT_EQ(SSL_CTX_set_max_proto_version(s, TLS1_2_VERSION), 1);
+    ASSERT_EQ(SSL_CTX_set_cipher_list(s, "ECDHE-ECDSA-AES128-SHA:ECDHE-ECDSA-AES128-SHA256"), 1);
+    ASSERT_EQ(SSL_CTX_use_certificate_chain_file(s, path("server.crt").c_str()), 1);
+    ASSERT_EQ(SSL_CTX_use_PrivateKey_file(s, path("server.key").c_str(), SSL_FILETYPE_PEM), 1);
+    ASSERT_EQ(client_->set_ca_file(path("ca.crt").c_str()), 0);
+    EXPECT_FALSE(handshake(client_->use(), s).ok);
+    SSL_CTX_free(s);
+}
+
+// What set_ciphers names is what is agreed: a server configured for one
+// suite gets it from any client that offers it, a CBC suite among them if
+// it is configured, and loses the clients that do not offer it.
+TEST_F(TlsHandshake, ConfiguredSuitesTakeEffect) {
+    serve("server.pem");
+    ASSERT_EQ(server_->set_ciphers("ECDHE-ECDSA-CHACHA20-POLY1305", "TLS_CHACHA20_POLY1305_SHA256"),
+              0);
+    ASSERT_EQ(client_->set_ca_file(path("ca.crt").c_str()), 0);
+    auto r = run(); // our client: both of those are among its defaults
+    EXPECT_TRUE(r.ok);
+    EXPECT_EQ(r.version, TLS1_3_VERSION);
+    EXPECT_EQ(r.cipher, "TLS_CHACHA20_POLY1305_SHA256");
+
+    SSL_CTX* c = tls12_client("ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-CHACHA20-POLY1305");
+    r = handshake(c, server_->use());
+    EXPECT_TRUE(r.ok);
+    EXPECT_EQ(r.cipher, "ECDHE-ECDSA-CHACHA20-POLY1305");
+    SSL_CTX_free(c);
+    c = tls12_client("ECDHE-ECDSA-AES128-GCM-SHA256");
+    EXPECT_FALSE(handshake(c, server_->use()).ok) << "not configured";
+    SSL_CTX_free(c);
+
+    // A CBC suite, when asked for by name, is accepted (and offered).
+    config* s2 = nullptr;
+    config* c2 = nullptr;
+    ASSERT_EQ(config::create(mode::server, s2), 0);
+    ASSERT_EQ(config::create(mode::client, c2), 0);
+    ASSERT_EQ(s2->set_cert_key_file(path("server.pem").c_str(), nullptr), 0);
+    ASSERT_EQ(s2->set_ciphers("ECDHE-ECDSA-AES128-SHA", nullptr), 0);
+    ASSERT_EQ(c2->set_ca_file(path("ca.crt").c_str()), 0);
+    ASSERT_EQ(c2->set_version(NNG_TLS_1_2, NNG_TLS_1_2), 0);
+    EXPECT_FALSE(handshake(c2->use(), s2->use()).ok) << "our client offers no CBC suite";
+    c2->release();
+    ASSERT_EQ(config::create(mode::client, c2), 0);
+    ASSERT_EQ(c2->set_ca_file(path("ca.crt").c_str()), 0);
+    ASSERT_EQ(c2->set_version(NNG_TLS_1_2, NNG_TLS_1_2), 0);
+    ASSERT_EQ(c2->set_ciphers("ECDHE-ECDSA-AES128-SHA", nullptr), 0);
+    r = handshake(c2->use(), s2->use());
+    EXPECT_TRUE(r.ok);
+    EXPECT_EQ(r.cipher, "ECDHE-ECDSA-AES128-SHA");
     c2->release();
     s2->release();
 }

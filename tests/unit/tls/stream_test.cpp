@@ -512,6 +512,44 @@ TEST_F(TlsStream, ClosingAfterTheAnswerSendsCloseNotify) {
     }
 }
 
+// The server's suites, seen by a real peer (Python's ssl module): at
+// TLS 1.2 a client offering only CBC suites is refused in the handshake,
+// one offering AEAD suites is served with the one it prefers.
+TEST_F(TlsStream, AtTls12OnlyAeadSuitesAreAccepted) {
+    https_server srv;
+    struct {
+        const char* offer;
+        const char* want;
+    } cases[] = {
+        {"ECDHE-ECDSA-AES128-SHA:ECDHE-ECDSA-AES256-SHA:ECDHE-ECDSA-AES128-SHA256:"
+         "ECDHE-ECDSA-AES256-SHA384:AES128-SHA:AES256-SHA",
+         "refused SSLV3_ALERT_HANDSHAKE_FAILURE\n"},
+        {"ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-ECDSA-AES128-SHA",
+         "ECDHE-ECDSA-CHACHA20-POLY1305 True\n"},
+        {"ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-ECDSA-AES128-SHA",
+         "ECDHE-ECDSA-AES256-GCM-SHA384 True\n"},
+    };
+    for (const auto& c : cases) {
+        std::string script = python_tls_client("TLSv1_2", srv.port());
+        script += std::string("ctx.set_ciphers('") + c.offer + "')\n";
+        script += "try:\n"
+                  "    t = ctx.wrap_socket(s, server_hostname='localhost')\n"
+                  "except ssl.SSLError as e:\n"
+                  "    print('refused', e.reason)\n"
+                  "    raise SystemExit\n"
+                  "t.sendall(b'GET /static HTTP/1.1\\r\\nHost: localhost\\r\\n'\n"
+                  "          b'Connection: close\\r\\n\\r\\n')\n"
+                  "data = b''\n"
+                  "while True:\n"
+                  "    d = t.recv(4096)\n"
+                  "    if not d:\n"
+                  "        break\n"
+                  "    data += d\n"
+                  "print(t.cipher()[0], data.endswith(b'Hello, world!'))\n";
+        EXPECT_EQ(run_python("suites.py", script, 20), c.want) << c.offer;
+    }
+}
+
 // Several requests in one burst of records, sent with the client's last
 // handshake message where the protocol allows it (TLS 1.3: the Finished
 // and four requests in one send): the engine takes every record the
