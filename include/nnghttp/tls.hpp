@@ -45,6 +45,12 @@ class NNGHTTP_API tls_config {
     tls_config& cert_key_file(std::string_view path, std::string_view password = {});
     tls_config& auth_mode(tls_auth a);
     tls_config& version(tls_version min, tls_version max);
+    // Beyond NNG: the cipher suites offered (client) or accepted (server),
+    // in OpenSSL's syntax.  Default: ECDHE with AES-GCM or ChaCha20-Poly1305
+    // at TLS 1.2 (no CBC), OpenSSL's TLS 1.3 suites.  errc::invalid for a
+    // list that selects nothing (nothing changes then).
+    tls_config& tls12_ciphers(std::string_view openssl_list);
+    tls_config& tls13_ciphers(std::string_view openssl_suites); // "" for none
 
     nng_tls_config* native() const noexcept { return c_; }
     // Gives up this reference: the caller drops it with nng_tls_config_free.

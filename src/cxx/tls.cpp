@@ -93,6 +93,16 @@ tls_config& tls_config::version(tls_version min, tls_version max) {
     return *this;
 }
 
+tls_config& tls_config::tls12_ciphers(std::string_view list) {
+    check(core(c_)->set_ciphers(str(list).c_str(), nullptr), "tls_config::tls12_ciphers");
+    return *this;
+}
+
+tls_config& tls_config::tls13_ciphers(std::string_view list) {
+    check(core(c_)->set_ciphers(nullptr, str(list).c_str()), "tls_config::tls13_ciphers");
+    return *this;
+}
+
 nng_tls_config* tls_config::release() noexcept { return std::exchange(c_, nullptr); }
 
 } // namespace nnghttp

@@ -125,5 +125,15 @@ class TlsDefaults(HostileTestCase):
     def test_nnghttp_serve_ec(self):
         self.check(self.serve(self.site, "https", cert_kind="ec"), "ec")
 
+    def test_nnghttp_serve_named_ciphers(self):
+        # Configurable: a suite named with --tls-ciphers is served, even a
+        # CBC one, and the default AEAD ones are then refused.
+        srv = self.serve(self.site, "https", cert_kind="rsa",
+                         extra=["--tls-ciphers", "ECDHE-RSA-AES128-SHA"])
+        got = handshake(srv.port, tls12_client(CBC))
+        self.assertEqual(got, ("ECDHE-RSA-AES128-SHA", "TLSv1.2"), "--tls-ciphers was not honoured")
+        got = handshake(srv.port, tls12_client(AEAD))
+        self.assertNotIsInstance(got, tuple, "a suite not named was accepted: %r" % (got,))
+
     def test_c_server_rsa(self):
         self.check(self.c_server(self.site, "https", cert_kind="rsa"), "rsa")

@@ -35,6 +35,7 @@ struct serve_options {
     int threads = -1;     // -1: the library's default; 0: thread-free
     std::string cert;     // both or neither
     std::string key;
+    std::string tls_ciphers; // TLS 1.2 suites, OpenSSL syntax; empty: the default
     bool reuse_port = false; // SO_REUSEPORT: several processes on one port
     // Limits in seconds; negative: the library's default.  Each timeout
     // measures time without progress (see nnghttp::server_limits).

@@ -72,6 +72,8 @@ int main(int argc, char** argv) {
     srv->add_option("--tls-cert", so.cert, "PEM certificate (chain) for https")
         ->check(CLI::ExistingFile);
     srv->add_option("--tls-key", so.key, "PEM private key for https")->check(CLI::ExistingFile);
+    srv->add_option("--tls-ciphers", so.tls_ciphers,
+                    "TLS 1.2 cipher suites, OpenSSL syntax (default: ECDHE with AES-GCM or ChaCha20-Poly1305)");
     srv->add_flag("--reuse-port", so.reuse_port,
                   "Share the port with other processes (SO_REUSEPORT; the kernel spreads connections)");
     srv->add_option("--head-timeout", so.head_timeout_s,

@@ -58,6 +58,9 @@ bool setup_tls(nnghttp::server& srv, const serve_options& o) {
     try {
         nnghttp::tls_config cfg(nnghttp::tls_mode::server);
         cfg.own_cert(cert, key);
+        if (!o.tls_ciphers.empty()) {
+            cfg.tls12_ciphers(o.tls_ciphers);
+        }
         srv.set_tls(cfg);
     } catch (const nnghttp::error& e) {
         fmt::print(stderr, "nnghttp: TLS certificate or key not usable: {}\n", e.code().message());
