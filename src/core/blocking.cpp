@@ -6,6 +6,7 @@
 #include <condition_variable>
 #include <deque>
 #include <mutex>
+#include <new>
 #include <thread>
 #include <utility>
 
@@ -15,15 +16,31 @@ namespace {
 
 class blocking_pool {
   public:
-    void submit(void (*fn)(void*), void* arg) {
+    // False when the job could not be queued (out of memory, or no thread
+    // to run it and none could be started): the caller runs it itself.
+    bool submit(void (*fn)(void*), void* arg) noexcept {
         std::unique_lock lk(mtx_);
-        jobs_.emplace_back(fn, arg);
-        if (idle_ == 0 && threads_ < blocking_threads) {
-            threads_++;
-            std::thread([this] { work(); }).detach();
-        } else {
-            cv_.notify_one();
+        try {
+            jobs_.emplace_back(fn, arg);
+        } catch (...) {
+            return false;
         }
+        // A thread more whenever jobs outnumber the idle threads (one
+        // already woken for an earlier job still counts as idle until it
+        // runs), so that a job never waits behind one that is stuck.
+        if (jobs_.size() > idle_ && threads_ < blocking_threads) {
+            try {
+                std::thread([this] { work(); }).detach();
+                threads_++;
+            } catch (...) {
+                if (threads_ == 0) {
+                    jobs_.pop_back();
+                    return false;
+                }
+            }
+        }
+        cv_.notify_one();
+        return true;
     }
 
   private:
@@ -59,8 +76,10 @@ void run_blocking(void (*fn)(void*), void* arg) {
         return;
     }
     // Never destroyed: its threads wait on it until the process ends.
-    static auto* pool = new blocking_pool;
-    pool->submit(fn, arg);
+    static auto* pool = new (std::nothrow) blocking_pool;
+    if (pool == nullptr || !pool->submit(fn, arg)) {
+        fn(arg); // better late on this thread than never
+    }
 }
 
 } // namespace nnghttp::detail

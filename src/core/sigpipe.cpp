@@ -45,7 +45,8 @@ sigpipe_shield::~sigpipe_shield() {
     if (!active_) {
         return;
     }
-    if (raised_ && !was_pending_) {
+    sigset_t pending;
+    if (!was_pending_ && sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE) == 1) {
         // Take back the signal the write raised before unblocking; with a
         // zero timeout this never waits.
         sigset_t s = pipe_set();

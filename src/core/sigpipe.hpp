@@ -11,9 +11,12 @@
 //    never delivered, and costs nothing per write;
 //  * any other thread (the application's, in thread-free mode or when it
 //    starts a send itself) wraps each such write in a sigpipe_shield,
-//    which blocks SIGPIPE for the call, takes back the signal the call
-//    raised (only if none was pending before: one the application sent
-//    itself is left alone), and restores the mask.
+//    which blocks SIGPIPE for the call, takes back a signal that became
+//    pending during it (only if none was pending before: one the
+//    application sent itself is left alone), and restores the mask.  Not
+//    only a failed call raises it: sendfile moves a file in pieces, and one
+//    that meets the peer's reset after the first piece returns the count
+//    it moved, with SIGPIPE raised all the same.
 #pragma once
 
 #include <csignal>
@@ -30,13 +33,9 @@ class sigpipe_shield {
     sigpipe_shield(const sigpipe_shield&) = delete;
     sigpipe_shield& operator=(const sigpipe_shield&) = delete;
 
-    // The guarded write failed with EPIPE: it raised a SIGPIPE to take back.
-    void raised() noexcept { raised_ = true; }
-
   private:
     bool active_ = false;      // this thread's mask was changed
     bool was_pending_ = false; // a SIGPIPE was pending before the write
-    bool raised_ = false;
     sigset_t old_{};
 };
 

@@ -113,9 +113,12 @@ class conn final : public ref_counted {
     // nng_http_hijack: a server handler takes the connection over; the
     // server then neither answers on it nor closes it.
     // The hijacker gets a reference of its own (nng_http_conn_close drops it).
+    // The server's progress timeouts stop applying: from here on the
+    // hijacker's aios alone bound its operations, as on any conn.
     void hijack() noexcept {
         if (!hijacked_.exchange(true, std::memory_order_acq_rel)) {
             add_ref();
+            set_progress_timeouts(NNG_DURATION_INFINITE, NNG_DURATION_INFINITE);
         }
     }
     bool hijacked() const noexcept { return hijacked_.load(std::memory_order_acquire); }

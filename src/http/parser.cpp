@@ -447,8 +447,9 @@ parse_result head_parser::parse(std::string_view buf) {
         {
             // The check a partial line gets, first, so that every split
             // of the input meets the same verdict.
-            std::size_t stop = lf > ls && b[lf - 1] == '\r' ? lf - 1 : lf;
-            if (parse_error e = partial_line(b, ls, std::min(stop, ls + limit)); e != parse_error::none) {
+            // (The line's final CR stays in: as the last byte it is taken
+            // for a possible line end, as it was before its LF came.)
+            if (parse_error e = partial_line(b, ls, std::min(lf, ls + limit)); e != parse_error::none) {
                 return fail(e);
             }
         }
@@ -624,7 +625,8 @@ parse_error head_parser::field_line(const char* b, std::size_t ls, std::size_t l
     if (o[1] == 17 && iequals({b + o[0], 17}, "transfer-encoding")) {
         return transfer_encoding({b + o[2], o[3]});
     }
-    if (o[1] == 4 && head_.kind == message_kind::request && iequals({b + o[0], 4}, "host")) {
+    if (o[1] == 4 && opts_.check_host && head_.kind == message_kind::request &&
+        iequals({b + o[0], 4}, "host")) {
         return host({b + o[2], o[3]});
     }
     return parse_error::none;

@@ -52,10 +52,11 @@
 //     other coding before it gives unsupported_transfer_coding (501;
 //     "gzip, chunked").  Transfer-Encoding together with Content-Length, or
 //     in an HTTP/1.0 message, is rejected.  Responses follow the same rules.
-//   * Host (requests): at most one field line, and its value a uri-host
-//     with an optional port (RFC 9112 section 3.2, RFC 3986 section 3.2.2);
-//     an empty value is rejected too, as nginx does.  Whether one is
-//     required (HTTP/1.1) is the server's business.
+//   * Host (requests, with parser_options::check_host): at most one field
+//     line, and its value a uri-host with an optional port (RFC 9112
+//     section 3.2, RFC 3986 section 3.2.2); an empty value is rejected
+//     too, as nginx does.  Whether one is required (HTTP/1.1) is the
+//     server's business.
 //   * The lines of a request head are checked as their bytes come, before
 //     their LF: a byte that no line could hold at that place (binary junk,
 //     a control byte in a method, target, version, field name or value, a
@@ -155,6 +156,10 @@ struct parser_options {
     std::size_t max_head = 64 * 1024;      // start line, fields, final CRLF
     std::size_t max_fields = 100;          // field lines in the head
     bool allow_bare_lf = false;            // accept LF alone as a line end
+    // Requests: a Host repeated, empty or not host[:port] is bad_host.  A
+    // server's rule (RFC 9112 section 3.2); NNG's conn, which reads
+    // requests for anyone, takes them as they come, so it is off by default.
+    bool check_host = false;
 };
 
 // The parsed head.  Views point into the caller's buffer (see top).

@@ -71,7 +71,9 @@ class session {
     void attach(server_conn* rec, ref_ptr<stream> st) {
         rec_ = rec;
         if (conn_ == nullptr) {
-            conn_ = new conn(std::move(st));
+            parser_options opts;
+            opts.check_host = true; // a bad Host is 400 (RFC 9112 section 3.2)
+            conn_ = new conn(std::move(st), opts);
             conn_->answer_bad_heads(true);
         } else {
             conn_->attach(std::move(st));
@@ -113,6 +115,7 @@ class session {
         close_after_ = false;
         body_pending_ = false;
         bad_head_ = false;
+        client_closes_ = false;
         lingering_ = false;
         close_file();
         // Sends are bounded by progress (send_timeout without a byte
@@ -153,6 +156,7 @@ class session {
         if (connection != nullptr && list_has_token(connection, "close")) {
             close_after_ = true;
         }
+        client_closes_ = close_after_; // the client said this is its last request
         head_ = std::strcmp(req_.method(), "HEAD") == 0;
         // Until the body is read to its end, any answer closes the
         // connection (stamp): the body must never be taken for the next
@@ -316,6 +320,16 @@ class session {
 
     // The body is in: the handler's own reads through the conn (if any)
     // are bounded by their aios only, as on any NNG conn.
+    // Pooled sessions keep no request body's memory (a stalled upload
+    // could otherwise leave up to the body limit in every pooled session).
+    void drop_body_memory() {
+        body_buf_.reset();
+        body_len_ = 0;
+        std::string().swap(cbody_);
+        std::string().swap(cpend_);
+        chunks_.reset();
+    }
+
     void body_read_done() {
         conn_->set_progress_timeouts(NNG_DURATION_INFINITE,
                                      srv_->send_timeout_.load(std::memory_order_relaxed));
@@ -653,8 +667,13 @@ class session {
                                      sent_bytes_});
             }
         }
+        // The server ends the connection while the client may still be
+        // sending: its body, a rejected head's rest, or requests it
+        // pipelined (buffered here, or still in the kernel: a client that
+        // expected to go on may have sent more).  Only a client that said
+        // this request was its last is closed at once.
         if (tx_.result() == 0 && close_after_ && !conn_->hijacked() &&
-            (body_pending_ || bad_head_ || conn_->buffered() > 0)) {
+            (body_pending_ || bad_head_ || conn_->buffered() > 0 || !client_closes_)) {
             linger();
             return;
         }
@@ -739,6 +758,7 @@ class session {
     bool close_after_ = false;
     bool body_pending_ = false; // a request body not (yet) read to its end
     bool bad_head_ = false;     // the head was rejected: input left unread
+    bool client_closes_ = false; // the request ends the connection (Connection: close, 1.0)
     bool lingering_ = false;
     time_ms linger_end_ = 0;
     std::size_t linger_left_ = 0;
@@ -991,6 +1011,7 @@ void session::park() {
     res_.reset();
     delete std::exchange(user_res_, nullptr);
     handler_ = {};
+    drop_body_memory();
     return_session(*rec->home, this);
     park_record(rec, std::move(st), idle, false);
 }
@@ -1019,6 +1040,7 @@ void session::finish() {
     delete std::exchange(user_res_, nullptr);
     handler_ = {};
     close_file();
+    drop_body_memory();
     // Pool first: dropping the record may drop the last reference to the
     // server, whose slots hold the pool.
     return_session(*rec->home, this);

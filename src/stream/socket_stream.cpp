@@ -376,9 +376,6 @@ void socket_stream::pump_send(aio_list& done) {
                 // sendfile has no MSG_NOSIGNAL (core/sigpipe.hpp).
                 sigpipe_shield shield;
                 r = ::sendfile(fd_, f->fd, &off, want);
-                if (r < 0 && errno == EPIPE) {
-                    shield.raised();
-                }
             }
             if (r == 0 && want > 0) {
                 r = -1; // the file is shorter than it was: nothing more will come

@@ -56,11 +56,7 @@ struct dead_peer {
         sigpipe_shield shield;
         off_t off = 0;
         ssize_t r = ::sendfile(sock, fileno(file), &off, 8);
-        int err = r < 0 ? errno : 0;
-        if (err == EPIPE) {
-            shield.raised();
-        }
-        return err;
+        return r < 0 ? errno : 0;
     }
 };
 
@@ -75,6 +71,20 @@ TEST(Sigpipe, ASendfileToAGonePeerFailsWithEpipeAndRaisesNothing) {
         EXPECT_FALSE(pipe_pending()) << "the signal the write raised was left pending";
         EXPECT_FALSE(pipe_blocked()) << "the thread's mask was not restored";
     }
+}
+
+TEST(Sigpipe, ASignalRaisedByACallThatSucceededIsTakenBackToo) {
+    // sendfile moves a file in pieces: one that meets the peer's reset
+    // after its first piece returns the count it moved, with SIGPIPE raised
+    // all the same.  Raised by hand here, inside the shield.
+    ASSERT_FALSE(pipe_blocked());
+    {
+        sigpipe_shield shield;
+        ASSERT_EQ(pthread_kill(pthread_self(), SIGPIPE), 0);
+        EXPECT_TRUE(pipe_pending());
+    }
+    EXPECT_FALSE(pipe_pending());
+    EXPECT_FALSE(pipe_blocked());
 }
 
 TEST(Sigpipe, AShieldLeavesTheApplicationsOwnPendingSignalAlone) {
