@@ -8,6 +8,7 @@
 #include <nnghttp/message.hpp>
 #include <nnghttp/task.hpp>
 #include <nnghttp/tls.hpp>
+#include <nnghttp/websocket.hpp>
 
 #include <chrono>
 #include <concepts>
@@ -247,6 +248,24 @@ class NNGHTTP_API server {
     template <typename F> server& del(std::string_view path, F&& f) {
         return route("DELETE", path, std::forward<F>(f));
     }
+
+    // A WebSocket route at path (GET only, the path itself): f is
+    // void(websocket) or task<void>(websocket) and gets each connection
+    // once its handshake is done, on an event loop thread.  Requests
+    // that are not a valid handshake get an error status (426 for a plain
+    // GET).  Throws errc::address_in_use for a path already served.
+    template <typename F> server& ws(std::string_view path, F&& f, ws_options opts = {}) {
+        if constexpr (std::is_invocable_r_v<task<void>, F&, websocket>) {
+            return add_ws(path,
+                          [fn = std::forward<F>(f)](websocket w) mutable { spawn(fn(std::move(w))); },
+                          std::move(opts));
+        } else {
+            static_assert(std::is_invocable_v<F&, websocket>,
+                          "a WebSocket route is void(websocket) or task<void>(websocket)");
+            return add_ws(path, std::function<void(websocket)>(std::forward<F>(f)), std::move(opts));
+        }
+    }
+    server& add_ws(std::string_view path, std::function<void(websocket)> f, ws_options opts);
 
     void set_tls(const tls_config& cfg);
     tls_config tls() const;

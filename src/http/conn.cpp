@@ -81,6 +81,18 @@ ref_ptr<stream> conn::detach() {
     return std::move(stream_);
 }
 
+ref_ptr<stream> conn::take_stream(std::string& rest) {
+    std::lock_guard lk(mtx_);
+    if (closed_ || !stream_ || rd_uaio_ != nullptr || wr_uaio_ != nullptr || !rdq_.empty() ||
+        !wrq_.empty()) {
+        return {};
+    }
+    rest.append(rbuf_.get() + rget_, rput_ - rget_);
+    rget_ = rput_ = 0;
+    closed_ = true;
+    return std::move(stream_);
+}
+
 void conn::attach(ref_ptr<stream> s) {
     std::lock_guard lk(mtx_);
     stream_ = std::move(s);

@@ -63,6 +63,12 @@ class conn final : public ref_counted {
     // until attach().  Only when the conn is open, not hijacked, nothing is
     // queued and nothing is buffered; returns null otherwise.
     ref_ptr<stream> detach();
+    // For a protocol that takes the connection over after an HTTP exchange
+    // (a WebSocket upgrade): hands the stream over with the bytes received
+    // beyond the last head (appended to rest), and leaves this conn closed
+    // without closing the stream.  Only when no operation is queued or in
+    // progress; returns null otherwise (or if already closed).
+    ref_ptr<stream> take_stream(std::string& rest);
     // Gives a detached conn a (new) stream, as if freshly made.
     void attach(ref_ptr<stream> s);
     // Frees the read buffer if nothing is buffered and no read is in

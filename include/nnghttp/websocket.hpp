@@ -1,0 +1,128 @@
+// WebSocket (RFC 6455): messages with their boundaries and types, over the
+// same core as the HTTP API.
+//
+//   // a server route, beside the HTTP handlers
+//   srv.ws("/echo", [](nnghttp::websocket ws) -> nnghttp::task<void> {
+//       for (;;) {
+//           auto msg = co_await ws.receive().no_throw();
+//           if (!msg) co_return;               // closed (see ws.close_code())
+//           co_await ws.send(msg.value.data, msg.value.text);
+//       }
+//   });
+//   // a client
+//   nnghttp::websocket ws = co_await nnghttp::websocket::connect("ws://127.0.0.1:8080/echo");
+//
+// Every operation is an op (see task.hpp): .timeout(), .cancel_on() and
+// .no_throw() apply.  Sends may be outstanding from several coroutines at
+// once; they go out in the order they were started.  The data of a send
+// must stay valid until it completes.
+//
+// Closing: close() runs the closing handshake and completes when the
+// connection is closed.  A close from the peer is answered by the library;
+// receive() then fails with errc::closed and close_code() / close_reason()
+// tell what the peer sent (1005: no code; 1006: no close frame at all).  A
+// peer that breaks the protocol gets a close frame with the matching code
+// (1002, 1007 for bad UTF-8 in text, 1009 for a message over the limit)
+// and the waiting receive fails with errc::protocol or errc::message_size.
+// The destructor of an open websocket starts the closing handshake with
+// 1001 (going away) and lets it finish in the background, bounded by
+// close_timeout.
+#pragma once
+
+#include <nnghttp/config.hpp>
+#include <nnghttp/task.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace nnghttp {
+
+class tls_config;
+
+// One received message.
+struct ws_message {
+    std::string data;
+    bool text = false; // a text message (UTF-8, checked), else binary
+};
+
+// Settings of a WebSocket endpoint (a server route or a client).
+struct ws_options {
+    // Largest message and frame accepted; more fails the connection with
+    // 1009 before the memory is taken.
+    std::size_t max_message = 16u << 20;
+    std::size_t max_frame = 16u << 20;
+    // Most frames in one message (1008 beyond it).
+    std::size_t max_fragments = 1u << 17;
+    // Messages longer than this are sent in several frames.
+    std::size_t send_frame = 65536;
+    // Bound on each wait of the closing handshake.
+    std::chrono::milliseconds close_timeout{5000};
+    // Server: the subprotocols it speaks, by preference (the first one the
+    // client offers is chosen).  Client: those it offers.
+    std::vector<std::string> protocols;
+    // Server: refuse (400) a client that offers none of protocols.
+    bool require_protocol = false;
+    // Extra header fields of the handshake (client: the request; server:
+    // the 101 answer).
+    std::vector<std::pair<std::string, std::string>> headers;
+};
+
+class NNGHTTP_API websocket {
+  public:
+    websocket() noexcept = default;
+    ~websocket();
+    websocket(websocket&& o) noexcept;
+    websocket& operator=(websocket&& o) noexcept;
+
+    explicit operator bool() const noexcept { return c_ != nullptr; }
+
+    // Connects to ws:// or wss:// (wss: the server is verified against
+    // the system's CAs unless tls says otherwise).  Fails with
+    // errc::permission (401, 403), errc::connection_refused (404, 405, or
+    // no server), errc::protocol (any other refusal or a bad answer).
+    static op<websocket> connect(std::string_view url, ws_options opts = {});
+    static op<websocket> connect(std::string_view url, const tls_config& tls,
+                                 ws_options opts = {});
+
+    // The next whole message.
+    op<ws_message> receive();
+    // One message of data (as text if text; the caller keeps it valid and
+    // UTF-8 until the op completes).
+    op<void> send(std::string_view data, bool text = false);
+    op<void> send_text(std::string_view data) { return send(data, true); }
+    // A ping (at most 125 bytes).
+    op<void> ping(std::string_view payload = {});
+    // The closing handshake (code 0: a close frame without a code).
+    op<void> close(std::uint16_t code = 1000, std::string_view reason = {});
+    // Closes the connection at once, without a handshake.
+    void abort() noexcept;
+
+    // The peer's close frame (0 while none came; 1005: it had no code;
+    // 1006: the connection ended without one).
+    std::uint16_t close_code() const;
+    std::string close_reason() const;
+
+    // From the opening handshake.
+    const std::string& protocol() const noexcept { return protocol_; }
+    const std::string& uri() const noexcept { return uri_; }
+    // A field of the request (server side) or the answer (client side);
+    // empty if absent.
+    std::string header(std::string_view name) const;
+
+    // For the library: adopts a core connection.
+    struct info;
+    websocket(void* core, info* i) noexcept;
+
+  private:
+    void* c_ = nullptr;
+    info* info_ = nullptr;
+    std::string protocol_;
+    std::string uri_;
+};
+
+} // namespace nnghttp

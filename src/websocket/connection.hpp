@@ -1,0 +1,217 @@
+// One WebSocket connection after its opening handshake: frames in and out
+// over a byte stream (RFC 6455 sections 5 to 7), for both roles.  The
+// object behind the C++ nnghttp::websocket and the C API's ws:// streams.
+//
+// Receiving.  Two views of the same messages, one per API:
+//  * recv_message() completes with one whole message and its type (the C++
+//    API: boundaries and types kept);
+//  * recv_bytes() fills the aio's vectors with payload bytes (at least
+//    one), joining frames and messages as NNG's stream view does.
+// The stream is read only while a receive is waiting (or the closing
+// handshake needs it), so a slow consumer holds the peer back through TCP
+// instead of filling memory.  Control frames are handled as they come,
+// between fragments too: a ping is answered with a pong (only the latest
+// one, if several are waiting: RFC 6455 section 5.5.3), a close frame
+// starts or ends the closing handshake.  Every violation the frame decoder
+// finds fails the connection: a close frame with the decoder's code is
+// sent, the waiting receives fail (NNG_EPROTO, NNG_EMSGSIZE for 1009), and
+// the stream is closed after a bounded wait for the peer to go.
+//
+// Sending.  send_message() sends the aio's vectors as one message of the
+// given type, in frames of at most settings::send_frame payload bytes, and
+// completes once every byte is handed to the stream.  Sends are queued and
+// go out in order; several may be outstanding; control frames (pongs, the
+// close frame) slip in between the frames of a long message.  A client
+// masks each frame with a fresh key into its own buffer (the caller's bytes
+// never change); a server sends large payloads from the caller's memory
+// with a gathered write.
+//
+// Closing.  close() starts the closing handshake: the close frame goes out
+// after the messages already queued, then the connection waits (at most
+// settings::close_timeout) for the peer's close frame; a server then closes
+// the TCP connection, a client waits (bounded the same way) for the server
+// to close it first (section 7.1.1).  A close frame from the peer is
+// echoed with its code and the connection ends the same way.  abort()
+// closes the stream at once.  After the close, operations fail with
+// closed_error() (NNG_ECLOSED unless set otherwise).
+//
+// Threads and lifetime.  Any thread may call anything; completions run on
+// the stream's event loop.  The object is reference counted: the owner
+// calls abort() or close() and then release(); destruction happens on an
+// event loop once nothing is in flight.
+#pragma once
+
+#include "core/aio.hpp"
+#include "core/ref_counted.hpp"
+#include "stream/stream.hpp"
+#include "websocket/decoder.hpp"
+#include "websocket/frame.hpp"
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace nnghttp::detail::ws {
+
+struct settings {
+    role side = role::server;
+    // Receive limits (frame, message, fragments) and text validation.
+    decoder_options limits{};
+    // Largest payload of one frame sent; longer messages are fragmented.
+    std::size_t send_frame = 65536;
+    // Bound on each wait of the closing handshake.
+    nng_duration close_timeout = 5000;
+};
+
+// What recv_message() delivers.
+struct message {
+    std::string data;
+    bool text = false;
+};
+
+class connection final : public ref_counted {
+  public:
+    // leftover: bytes the handshake read beyond its head (the start of
+    // the frames).  Takes over one reference to s.
+    connection(ref_ptr<stream> s, std::string leftover, const settings& cfg);
+
+    void recv_message(aio* a, message* out);
+    void recv_bytes(aio* a);
+    // The aio's vectors, as one message (text or binary).  Completes with
+    // the count of payload bytes.
+    void send_message(aio* a, bool text);
+    // A ping with this payload (at most 125 bytes, else NNG_EINVAL);
+    // completes once the frame is handed to the stream.
+    void ping(aio* a, std::string_view payload);
+    // Starts the closing handshake with this code and reason (code 0: an
+    // empty close frame; an invalid code or a reason that does not fit:
+    // NNG_EINVAL).  a, if given, completes when the connection is closed.
+    // A second call only waits (a) for the first to finish.
+    int close(std::uint16_t code, std::string_view reason, aio* a);
+    // Closes the stream now; everything pending fails with closed_error().
+    void abort();
+
+    // The error operations fail with once the connection is closed.
+    void set_closed_error(int err);
+    // The peer's close frame: code 1005 if it had none, 1006 if the
+    // connection ended without one (0 while open); and its reason.
+    std::uint16_t peer_close_code() const;
+    std::string peer_close_reason() const;
+    // Whether the connection is fully closed (the stream too).
+    bool closed() const;
+
+    stream& underlying() noexcept { return *stream_; }
+    role side() const noexcept { return cfg_.side; }
+    const settings& config() const noexcept { return cfg_; }
+
+  private:
+    // A message (or control frame) waiting to be sent.
+    struct out_item {
+        aio* user = nullptr;   // completes when sent (null: internal)
+        opcode op = opcode::binary;
+        std::string own;       // payload owned here (control frames)
+        std::array<nng_iov, aio::max_iov> iov{}; // else: the user's bytes
+        unsigned niov = 0;
+        unsigned cur_iov = 0;     // where framing continues
+        std::size_t cur_off = 0;
+        std::size_t total = 0;    // payload bytes
+        std::size_t framed = 0;   // payload bytes put into frames so far
+        bool started = false;     // a frame of it has gone to the stream
+        bool is_close = false;
+        int err = 0;              // failed while its bytes were in flight
+    };
+    // A piece of the write in flight: bytes of wbuf_ or of a user buffer.
+    struct segment {
+        const char* ptr; // null: wbuf_ from off
+        std::size_t off;
+        std::size_t len;
+    };
+    enum class phase : std::uint8_t {
+        open,
+        closing,   // close frame queued or sent; waiting for the peer's
+        draining,  // both close frames done (client) or failing: wait for EOF
+        done,      // stream closed
+    };
+
+    ~connection() override;
+    void destroy() noexcept override;
+
+    // Reading.
+    void read_more_locked();
+    void pump_locked(aio_list& done);
+    bool want_input_locked() const;
+    void deliver_bytes_locked(aio* a, aio_list& done);
+    void on_control_locked(const decode_result& r, aio_list& done);
+    void on_peer_close_locked(std::uint16_t code, std::string_view reason, aio_list& done);
+    void fail_locked(std::uint16_t code, int err, aio_list& done);
+    static void rd_cb(void* arg);
+    static void cancel_rd(aio* a, void* arg, int err);
+    static void cancel_wait(aio* a, void* arg, int err);
+
+    // Writing.
+    void queue_control_locked(opcode op, std::string payload);
+    void write_start_locked(aio_list& done);
+    void build_batch_locked();
+    void after_close_sent_locked(aio_list& done);
+    // Whether a close frame waits in ctlq_, or one is being written.
+    bool close_pending_locked() const;
+    static void wr_cb(void* arg);
+    static void cancel_wr(aio* a, void* arg, int err);
+
+    // Ending.
+    void start_timer_locked();
+    static void timer_cb(void* arg);
+    void shut_locked(aio_list& done);
+    void fail_all_locked(int err, aio_list& done);
+    void complete_all(aio_list& done);
+
+    mutable std::mutex mtx_;
+    ref_ptr<stream> stream_;
+    settings cfg_;
+    loop* home_ = nullptr;
+    phase phase_ = phase::open;
+    bool close_queued_ = false; // no more messages may be queued
+    bool close_sent_ = false;
+    bool close_received_ = false;
+    bool failed_ = false;
+    bool stream_close_pending_ = false;
+    int closed_err_ = NNG_ECLOSED;
+    int fail_err_ = 0; // the error receives fail with after a failure
+    std::uint16_t peer_code_ = 0;
+    std::string peer_reason_;
+    aio_queue close_waiters_;
+
+    // Reading.
+    frame_decoder dec_;
+    aio rd_aio_;
+    bool reading_ = false;
+    aio_queue rq_;
+    std::unique_ptr<char[]> rbuf_;
+    std::size_t rcap_ = 0, rget_ = 0, rput_ = 0;
+    std::string cur_;        // the message being assembled (recv_message)
+    bool cur_text_ = false;
+    bool cur_open_ = false;  // a message is being assembled
+
+    // Writing.
+    aio wr_aio_;
+    bool writing_ = false;
+    std::deque<out_item> ctlq_; // control frames: before the next data frame
+    std::deque<out_item> wq_;   // messages (and a close from close())
+    std::string wbuf_;
+    std::vector<segment> segs_;
+    // Items the write in flight finishes (popped from their queue on
+    // completion): how many of ctlq_'s front and of wq_'s front.
+    std::size_t batch_ctl_ = 0, batch_data_done_ = 0;
+    bool batch_has_close_ = false;
+
+    // The closing handshake's bound.
+    aio timer_;
+    bool timer_running_ = false;
+};
+
+} // namespace nnghttp::detail::ws

@@ -1,0 +1,75 @@
+// A WebSocket echo server on the C++ API, for the conformance suite and the
+// real-peer tests:
+//
+//   ws_echo_server PORT [--protocol NAME]... [--max-message BYTES]
+//
+// Listens on ws://127.0.0.1:PORT/ (0: any free port), prints
+// "listening on PORT" first, and echoes every message with its type until
+// the peer closes.  With --protocol it speaks those subprotocols, in that
+// order of preference.  SIGTERM or SIGINT ends it with status 0.
+#include <nnghttp/nnghttp.hpp>
+
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <pthread.h>
+#include <string>
+
+namespace {
+
+nnghttp::task<void> echo(nnghttp::websocket ws) {
+    for (;;) {
+        auto msg = co_await ws.receive().no_throw();
+        if (!msg) {
+            co_return; // closed by the peer, or failed: the library answered
+        }
+        auto sent = co_await ws.send(msg.value.data, msg.value.text).no_throw();
+        if (!sent) {
+            co_return;
+        }
+    }
+}
+
+int usage() {
+    std::fprintf(stderr, "usage: ws_echo_server PORT [--protocol NAME]... [--max-message BYTES]\n");
+    return 2;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    sigset_t stop;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGINT);
+    sigaddset(&stop, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop, nullptr);
+
+    if (argc < 2) {
+        return usage();
+    }
+    nnghttp::ws_options opts;
+    for (int i = 2; i < argc; i++) {
+        if (std::strcmp(argv[i], "--protocol") == 0 && i + 1 < argc) {
+            opts.protocols.emplace_back(argv[++i]);
+        } else if (std::strcmp(argv[i], "--max-message") == 0 && i + 1 < argc) {
+            opts.max_message = opts.max_frame = std::strtoull(argv[++i], nullptr, 10);
+        } else {
+            return usage();
+        }
+    }
+    try {
+        nnghttp::server srv(std::string("http://127.0.0.1:") + argv[1]);
+        srv.ws("/", echo, opts);
+        srv.start();
+        std::printf("listening on %u\n", unsigned(srv.port()));
+        std::fflush(stdout);
+        int sig = 0;
+        sigwait(&stop, &sig);
+        srv.stop();
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "ws_echo_server: %s\n", e.what());
+        return 1;
+    }
+    return 0;
+}
