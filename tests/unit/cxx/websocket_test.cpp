@@ -1,0 +1,322 @@
+// The C++ WebSocket API end to end on loopback: server routes and
+// websocket::connect, messages with their types, ordering of outstanding
+// sends, the closing handshake and its codes, limits, subprotocols,
+// handshake refusals, timeouts, and what the destructor does.
+#include <nnghttp/nnghttp.hpp>
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <future>
+#include <string>
+#include <vector>
+
+using namespace std::chrono_literals;
+using nnghttp::task;
+using nnghttp::websocket;
+
+namespace {
+
+std::string ws_url(const nnghttp::server& s, const std::string& path) {
+    return "ws://127.0.0.1:" + std::to_string(s.port()) + path;
+}
+
+task<void> echo(websocket ws) {
+    for (;;) {
+        auto m = co_await ws.receive().no_throw();
+        if (!m) {
+            co_return;
+        }
+        if (!co_await ws.send(m.value.data, m.value.text).no_throw()) {
+            co_return;
+        }
+    }
+}
+
+// What a server-side route saw when its connection ended.
+struct seen {
+    std::error_code ec;
+    std::uint16_t code = 0;
+    std::string reason;
+    std::vector<nnghttp::ws_message> got;
+};
+
+// A route that records messages until its receive fails.
+auto recorder(std::promise<seen>& out) {
+    return [&out](websocket ws) -> task<void> {
+        seen s;
+        for (;;) {
+            auto m = co_await ws.receive().no_throw();
+            if (!m) {
+                s.ec = m.ec;
+                break;
+            }
+            s.got.push_back(std::move(m.value));
+        }
+        s.code = ws.close_code();
+        s.reason = ws.close_reason();
+        out.set_value(std::move(s));
+    };
+}
+
+} // namespace
+
+TEST(CxxWebSocket, EchoKeepsTypesBoundariesAndSizes) {
+    nnghttp::server srv("http://127.0.0.1:0");
+    srv.ws("/echo", echo);
+    srv.start();
+    auto url = ws_url(srv, "/echo");
+    nnghttp::run([](std::string u) -> task<void> {
+        nnghttp::ws_options o;
+        auto ws = co_await websocket::connect(u, o).timeout(5s);
+        EXPECT_EQ(ws.uri(), "/echo");
+        std::vector<std::pair<std::string, bool>> cases = {
+            {"", true},
+            {"héllo wörld", true},
+            {std::string("\0\1\2", 3), false},
+            {std::string(125, 'a'), false},
+            {std::string(126, 'b'), true},
+            {std::string(65535, 'c'), false},
+            {std::string(65536, 'd'), false},
+            {std::string(3u << 20, 'e'), false},
+        };
+        for (auto& [data, text] : cases) {
+            co_await ws.send(data, text).timeout(5s);
+            auto m = co_await ws.receive().timeout(5s);
+            EXPECT_EQ(m.text, text);
+            EXPECT_EQ(m.data.size(), data.size());
+            EXPECT_TRUE(m.data == data);
+        }
+        co_await ws.ping("are you there").timeout(5s);
+        co_await ws.close(1000, "done").timeout(5s);
+        EXPECT_EQ(ws.close_code(), 1000);
+        EXPECT_EQ(ws.close_reason(), "done");
+    }(url));
+}
+
+TEST(CxxWebSocket, OutstandingSendsGoInOrder) {
+    std::promise<seen> p;
+    auto f = p.get_future();
+    nnghttp::server srv("http://127.0.0.1:0");
+    srv.ws("/rec", recorder(p));
+    srv.start();
+    auto url = ws_url(srv, "/rec");
+    nnghttp::run([](std::string u) -> task<void> {
+        auto ws = co_await websocket::connect(u).timeout(5s);
+        // Forty sends started together from separate coroutines, large and
+        // small mixed, so that frames of one would interleave with another's
+        // if ordering were lost.
+        std::vector<std::string> data;
+        for (int i = 0; i < 40; i++) {
+            data.push_back(std::to_string(i) + std::string(i % 3 == 0 ? 200000 : 10, 'x'));
+        }
+        std::atomic<int> left{40};
+        for (int i = 0; i < 40; i++) {
+            nnghttp::spawn([](websocket& w, const std::string& d, std::atomic<int>& n) -> task<void> {
+                co_await w.send(d).timeout(10s);
+                n--;
+            }(ws, data[i], left));
+        }
+        for (int i = 0; i < 500 && left.load() > 0; i++) {
+            co_await nnghttp::sleep(10ms);
+        }
+        EXPECT_EQ(left.load(), 0);
+        co_await ws.close(4001, "bye").timeout(5s);
+    }(url));
+    ASSERT_EQ(f.wait_for(10s), std::future_status::ready);
+    seen s = f.get();
+    ASSERT_EQ(s.got.size(), 40u);
+    // Sends started in one order may be queued in another (the coroutines
+    // race to start), but each message arrives whole and exactly once.
+    std::vector<bool> found(40);
+    for (auto& m : s.got) {
+        int i = std::stoi(m.data);
+        ASSERT_GE(i, 0);
+        ASSERT_LT(i, 40);
+        EXPECT_FALSE(found[i]);
+        found[i] = true;
+        EXPECT_EQ(m.data.size(), std::to_string(i).size() + (i % 3 == 0 ? 200000 : 10));
+    }
+    EXPECT_EQ(s.ec, nnghttp::errc::closed);
+    EXPECT_EQ(s.code, 4001);
+    EXPECT_EQ(s.reason, "bye");
+}
+
+TEST(CxxWebSocket, SequentialSendsKeepTheirOrder) {
+    std::promise<seen> p;
+    auto f = p.get_future();
+    nnghttp::server srv("http://127.0.0.1:0");
+    srv.ws("/rec", recorder(p));
+    srv.start();
+    auto url = ws_url(srv, "/rec");
+    nnghttp::run([](std::string u) -> task<void> {
+        auto ws = co_await websocket::connect(u).timeout(5s);
+        for (int i = 0; i < 200; i++) {
+            co_await ws.send(std::to_string(i), true).timeout(5s);
+        }
+        co_await ws.close().timeout(5s);
+    }(url));
+    ASSERT_EQ(f.wait_for(10s), std::future_status::ready);
+    seen s = f.get();
+    ASSERT_EQ(s.got.size(), 200u);
+    for (int i = 0; i < 200; i++) {
+        EXPECT_EQ(s.got[i].data, std::to_string(i));
+        EXPECT_TRUE(s.got[i].text);
+    }
+    EXPECT_EQ(s.code, 1000);
+}
+
+TEST(CxxWebSocket, OversizedMessageFailsWith1009BeforeItArrives) {
+    std::promise<seen> p;
+    auto f = p.get_future();
+    nnghttp::server srv("http://127.0.0.1:0");
+    nnghttp::ws_options small;
+    small.max_message = 1000;
+    srv.ws("/small", recorder(p), small);
+    srv.start();
+    auto url = ws_url(srv, "/small");
+    nnghttp::run([](std::string u) -> task<void> {
+        auto ws = co_await websocket::connect(u).timeout(5s);
+        co_await ws.send(std::string(1000, 'a')).timeout(5s); // at the limit: fine
+        std::string big(1001, 'b');
+        (void)co_await ws.send(big).timeout(5s).no_throw();
+        auto m = co_await ws.receive().timeout(5s).no_throw();
+        EXPECT_EQ(m.ec, nnghttp::errc::closed);
+        EXPECT_EQ(ws.close_code(), 1009);
+    }(url));
+    ASSERT_EQ(f.wait_for(10s), std::future_status::ready);
+    seen s = f.get();
+    ASSERT_EQ(s.got.size(), 1u);
+    EXPECT_EQ(s.ec, nnghttp::errc::message_size);
+}
+
+TEST(CxxWebSocket, InvalidUtf8TextFailsWith1007) {
+    std::promise<seen> p;
+    auto f = p.get_future();
+    nnghttp::server srv("http://127.0.0.1:0");
+    srv.ws("/t", recorder(p));
+    srv.start();
+    auto url = ws_url(srv, "/t");
+    nnghttp::run([](std::string u) -> task<void> {
+        auto ws = co_await websocket::connect(u).timeout(5s);
+        // The library does not check what it sends: the peer does.
+        (void)co_await ws.send("ok \xc3\x28 not", true).timeout(5s).no_throw();
+        auto m = co_await ws.receive().timeout(5s).no_throw();
+        EXPECT_FALSE(m);
+        EXPECT_EQ(ws.close_code(), 1007);
+    }(url));
+    ASSERT_EQ(f.wait_for(10s), std::future_status::ready);
+    EXPECT_EQ(f.get().ec, nnghttp::errc::protocol);
+}
+
+TEST(CxxWebSocket, ReceiveTimeoutLeavesTheConnectionUsable) {
+    std::promise<void> go;
+    auto gof = go.get_future().share();
+    nnghttp::server srv("http://127.0.0.1:0");
+    srv.ws("/late", [gof](websocket ws) -> task<void> {
+        // Sends one message only after the test says so.
+        while (gof.wait_for(0s) != std::future_status::ready) {
+            co_await nnghttp::sleep(5ms);
+        }
+        co_await ws.send("late", true);
+        (void)co_await ws.receive().no_throw();
+    });
+    srv.start();
+    auto url = ws_url(srv, "/late");
+    nnghttp::run([](std::string u, std::promise<void>& g) -> task<void> {
+        auto ws = co_await websocket::connect(u).timeout(5s);
+        auto r = co_await ws.receive().timeout(50ms).no_throw();
+        EXPECT_EQ(r.ec, nnghttp::errc::timed_out);
+        g.set_value();
+        auto m = co_await ws.receive().timeout(5s);
+        EXPECT_EQ(m.data, "late");
+        co_await ws.close().timeout(5s);
+    }(url, go));
+}
+
+TEST(CxxWebSocket, SubprotocolsAndHeaders) {
+    nnghttp::server srv("http://127.0.0.1:0");
+    nnghttp::ws_options so;
+    so.protocols = {"chat", "superchat"};
+    so.headers = {{"X-Server", "yes"}};
+    std::promise<std::string> token;
+    auto tf = token.get_future();
+    srv.ws("/p", [&token](websocket ws) {
+        token.set_value(ws.header("X-Token") + "|" + ws.protocol());
+    }, so);
+    nnghttp::ws_options strict = so;
+    strict.require_protocol = true;
+    srv.ws("/strict", echo, strict);
+    srv.start();
+    auto base = ws_url(srv, "");
+    nnghttp::run([](std::string b) -> task<void> {
+        nnghttp::ws_options co;
+        co.protocols = {"superchat", "chat"};
+        co.headers = {{"X-Token", "t0k"}};
+        auto ws = co_await websocket::connect(b + "/p", co).timeout(5s);
+        EXPECT_EQ(ws.protocol(), "chat"); // the server's preference wins
+        EXPECT_EQ(ws.header("X-Server"), "yes");
+        nnghttp::ws_options none;
+        auto plain = co_await websocket::connect(b + "/p", none).timeout(5s);
+        EXPECT_EQ(plain.protocol(), "");
+        auto refused = co_await websocket::connect(b + "/strict", none).timeout(5s).no_throw();
+        EXPECT_EQ(refused.ec, nnghttp::errc::protocol); // 400
+    }(base));
+    ASSERT_EQ(tf.wait_for(5s), std::future_status::ready);
+    EXPECT_EQ(tf.get(), "t0k|chat");
+}
+
+TEST(CxxWebSocket, HandshakeRefusalsMapToErrors) {
+    nnghttp::server srv("http://127.0.0.1:0");
+    srv.ws("/ws", echo);
+    srv.get("/forbidden", [](const nnghttp::request&, nnghttp::response& r) { r.set_status(403); });
+    srv.get("/plain", [](const nnghttp::request&, nnghttp::response& r) { r.set_status(200); });
+    srv.start();
+    auto base = ws_url(srv, "");
+    nnghttp::run([](std::string b) -> task<void> {
+        auto a = co_await websocket::connect(b + "/nothing").timeout(5s).no_throw();
+        EXPECT_EQ(a.ec, nnghttp::errc::connection_refused); // 404
+        auto f = co_await websocket::connect(b + "/forbidden").timeout(5s).no_throw();
+        EXPECT_EQ(f.ec, nnghttp::errc::permission); // 403
+        auto p = co_await websocket::connect(b + "/plain").timeout(5s).no_throw();
+        EXPECT_EQ(p.ec, nnghttp::errc::protocol); // 200 is no upgrade
+        auto ok = co_await websocket::connect(b + "/ws").timeout(5s).no_throw();
+        EXPECT_TRUE(ok);
+    }(base));
+    // A plain GET of a WebSocket route: 426 naming the protocol.
+    auto res = nnghttp::run([](std::string u) -> task<nnghttp::response> {
+        nnghttp::client cli(u);
+        nnghttp::request req{nnghttp::url(u + "/ws")};
+        co_return co_await cli.transact(req).timeout(5s);
+    }("http://127.0.0.1:" + std::to_string(srv.port())));
+    EXPECT_EQ(res.status(), 426);
+    EXPECT_EQ(res.header("Upgrade"), "websocket");
+}
+
+TEST(CxxWebSocket, DestructorSaysGoingAwayAndAbortIs1006) {
+    std::promise<seen> p1, p2;
+    auto f1 = p1.get_future();
+    auto f2 = p2.get_future();
+    nnghttp::server srv("http://127.0.0.1:0");
+    srv.ws("/one", recorder(p1));
+    srv.ws("/two", recorder(p2));
+    srv.start();
+    auto base = ws_url(srv, "");
+    nnghttp::run([](std::string b) -> task<void> {
+        {
+            auto ws = co_await websocket::connect(b + "/one").timeout(5s);
+            co_await ws.send("x").timeout(5s);
+        } // destroyed open
+        auto ws2 = co_await websocket::connect(b + "/two").timeout(5s);
+        co_await ws2.send("y").timeout(5s);
+        ws2.abort();
+    }(base));
+    ASSERT_EQ(f1.wait_for(10s), std::future_status::ready);
+    seen s1 = f1.get();
+    EXPECT_EQ(s1.code, 1001);
+    EXPECT_EQ(s1.ec, nnghttp::errc::closed);
+    ASSERT_EQ(f2.wait_for(10s), std::future_status::ready);
+    seen s2 = f2.get();
+    EXPECT_EQ(s2.code, 1006);
+    ASSERT_EQ(s2.got.size(), 1u);
+}
