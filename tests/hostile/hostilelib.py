@@ -30,6 +30,7 @@ CONFIG = {
     "nnghttp": None,         # the nnghttp command
     "c_server": None,        # hostile_server (NNG's C API)
     "timeout_server": None,  # hostile_timeout_server (C++ API, short timeouts)
+    "ws_server": None,       # ws_echo_server (C++ API, WebSocket echo)
     "nginx_conf": None,      # examples/deploy/nginx-reverse-proxy.conf
     "scale": 1.0,            # time bounds are multiplied by this (sanitizers)
     "sanitizer": "",         # the build's sanitizer, if any

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """run_hostile.py --nnghttp PATH --c-server PATH --timeout-server PATH
-                  [--nginx-conf PATH] [--scale N] [-k PATTERN]... GROUP|MODULE...
+                  [--ws-server PATH] [--nginx-conf PATH] [--scale N] [-k PATTERN]... GROUP|MODULE...
 
 Runs hostile-peer test groups (or single test_* modules) against the given
 programs.  Groups:
@@ -11,6 +11,7 @@ programs.  Groups:
   files      test_files test_steady              FIFOs, unreadable files; slow transfers
   tls        test_tls_downloads test_tls_defaults
   input      test_error_answers test_host test_garbage
+  websocket  test_websocket                      frame lengths, fragment floods, resets
 
 --scale multiplies every time bound (3 for sanitizer builds).  -k PATTERN
 (repeatable) runs only the tests whose name contains PATTERN.
@@ -32,6 +33,7 @@ GROUPS = {
     "files": ["test_files", "test_steady"],
     "tls": ["test_tls_downloads", "test_tls_defaults"],
     "input": ["test_error_answers", "test_host", "test_garbage"],
+    "websocket": ["test_websocket"],
 }
 
 
@@ -40,6 +42,8 @@ def main():
     ap.add_argument("--nnghttp", required=True)
     ap.add_argument("--c-server", required=True)
     ap.add_argument("--timeout-server", required=True)
+    ap.add_argument("--ws-server", default=None,
+                    help="the WebSocket echo server (tests/websocket/programs)")
     ap.add_argument("--nginx-conf",
                     default=os.path.join(here, "..", "..", "examples", "deploy",
                                          "nginx-reverse-proxy.conf"))
@@ -54,6 +58,7 @@ def main():
         nnghttp=os.path.abspath(args.nnghttp),
         c_server=os.path.abspath(args.c_server),
         timeout_server=os.path.abspath(args.timeout_server),
+        ws_server=os.path.abspath(args.ws_server) if args.ws_server else None,
         nginx_conf=os.path.abspath(args.nginx_conf),
         scale=args.scale,
         sanitizer=args.sanitizer,
