@@ -264,6 +264,30 @@ enum nng_errno_enum {
 #define NNG_OPT_IPC_PEER_PID "ipc:peer-pid"
 #define NNG_OPT_IPC_PEER_ZONEID "ipc:peer-zoneid"
 
+/* WebSocket options (ws://, wss:// streams, dialers and listeners). */
+/* string: every request field as "Name: value" lines ending in CRLF
+ * (dialers: set, the extra fields to send; streams: get). */
+#define NNG_OPT_WS_REQUEST_HEADERS "ws:request-headers"
+/* string: the same for the response (listeners: set; streams: get). */
+#define NNG_OPT_WS_RESPONSE_HEADERS "ws:response-headers"
+/* prefix: append a field name for one response field (listeners: set;
+ * streams: get). */
+#define NNG_OPT_WS_RESPONSE_HEADER "ws:response-header:"
+/* prefix: the same for one request field (dialers: set; streams: get). */
+#define NNG_OPT_WS_REQUEST_HEADER "ws:request-header:"
+/* string, streams, read-only: the request target the client sent. */
+#define NNG_OPT_WS_REQUEST_URI "ws:request-uri"
+/* size: the largest message one send sends (default 65536, 0: no limit). */
+#define NNG_OPT_WS_SENDMAXFRAME "ws:txframe-max"
+/* size: the largest frame accepted (default 1 MiB, 0: no limit). */
+#define NNG_OPT_WS_RECVMAXFRAME "ws:rxframe-max"
+/* string: the subprotocols (Sec-WebSocket-Protocol), comma-separated. */
+#define NNG_OPT_WS_PROTOCOL "ws:protocol"
+/* bool: send text messages instead of binary ones. */
+#define NNG_OPT_WS_SEND_TEXT "ws:send-text"
+/* bool: accept text messages (else one fails the connection, 1003). */
+#define NNG_OPT_WS_RECV_TEXT "ws:recv-text"
+
 /* ---- URLs ---- */
 
 typedef struct nng_url {

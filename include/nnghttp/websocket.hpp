@@ -70,6 +70,8 @@ struct ws_options {
     // Extra header fields of the handshake (client: the request; server:
     // the 101 answer).
     std::vector<std::pair<std::string, std::string>> headers;
+    // Server: also serve every path below the route's (as handler::tree).
+    bool tree = false;
 };
 
 class NNGHTTP_API websocket {

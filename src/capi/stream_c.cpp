@@ -1,10 +1,11 @@
 // nng_stream_*, nng_stream_dialer_*, nng_stream_listener_*: shims over
-// nnghttp::detail::stream, stream_dialer and stream_listener.
+// nnghttp::detail::stream, stream_dialer and stream_listener (every scheme:
+// tcp, ipc, tls+tcp, and ws, wss through ws::make_any_dialer/_listener).
 #include <nng/nng.h>
 
 #include "capi/handles.hpp"
-#include "tls/transport.hpp"
 #include "stream/stream.hpp"
+#include "websocket/ws_stream.hpp"
 
 #include <cstring>
 
@@ -93,7 +94,7 @@ NNGHTTP_OPTION_SHIMS(nng_stream, nng_stream)
 int nng_stream_dialer_alloc_url(nng_stream_dialer** dp, const nng_url* url) {
     return capi::guard([&] {
         stream_dialer* d = nullptr;
-        int rv = nnghttp::detail::tls::make_any_dialer(*url, d);
+        int rv = nnghttp::detail::ws::make_any_dialer(*url, d);
         if (rv == 0) {
             *dp = reinterpret_cast<nng_stream_dialer*>(d);
         }
@@ -129,7 +130,7 @@ NNGHTTP_OPTION_SHIMS(nng_stream_dialer, nng_stream_dialer)
 int nng_stream_listener_alloc_url(nng_stream_listener** lp, const nng_url* url) {
     return capi::guard([&] {
         stream_listener* l = nullptr;
-        int rv = nnghttp::detail::tls::make_any_listener(*url, l);
+        int rv = nnghttp::detail::ws::make_any_listener(*url, l);
         if (rv == 0) {
             *lp = reinterpret_cast<nng_stream_listener*>(l);
         }

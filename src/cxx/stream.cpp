@@ -1,5 +1,5 @@
 // nnghttp::stream, stream_dialer and stream_listener over the core's
-// streams (tcp, ipc, tls+tcp).
+// streams (tcp, ipc, tls+tcp, ws, wss).
 #include <nnghttp/aio.hpp>
 #include <nnghttp/error.hpp>
 #include <nnghttp/stream.hpp>
@@ -8,7 +8,7 @@
 #include "core/aio.hpp"
 #include "core/url.hpp"
 #include "stream/stream.hpp"
-#include "tls/transport.hpp"
+#include "websocket/ws_stream.hpp"
 
 #include <nng/supplemental/tls/tls.h>
 #include <string>
@@ -96,7 +96,7 @@ nng_stream* stream::release() noexcept { return std::exchange(s_, nullptr); }
 stream_dialer::stream_dialer(std::string_view text) {
     nng_url* u = parse_c(text, "nnghttp::stream_dialer");
     detail::stream_dialer* d = nullptr;
-    int rv = detail::tls::make_any_dialer(*u, d);
+    int rv = detail::ws::make_any_dialer(*u, d);
     nng_url_free(u);
     check(rv, "nnghttp::stream_dialer");
     d_ = reinterpret_cast<nng_stream_dialer*>(d);
@@ -133,7 +133,7 @@ void stream_dialer::close() noexcept {
 stream_listener::stream_listener(std::string_view text) {
     nng_url* u = parse_c(text, "nnghttp::stream_listener");
     detail::stream_listener* l = nullptr;
-    int rv = detail::tls::make_any_listener(*u, l);
+    int rv = detail::ws::make_any_listener(*u, l);
     nng_url_free(u);
     check(rv, "nnghttp::stream_listener");
     l_ = reinterpret_cast<nng_stream_listener*>(l);

@@ -301,6 +301,9 @@ server& server::add_ws(std::string_view path, std::function<void(websocket)> f, 
     auto* hd = new h::handler(h::handler::kind::custom, path, &on_request);
     (void)hd->set_data(r, [](void* p) { static_cast<ws_route*>(p)->release(); });
     hd->collect_body(false, 0);
+    if (opts.tree) {
+        (void)hd->set_tree(false);
+    }
     handler wrapped(adopt, reinterpret_cast<nng_http_handler*>(hd));
     return add(std::move(wrapped));
 }

@@ -492,6 +492,12 @@ int client::create(const nng_url& url, client*& out) {
         return NNG_EADDRINVAL;
     }
     std::string scheme = url.u_scheme;
+    // "ws4", "https6": the family the name must resolve to.
+    std::string family;
+    if (!scheme.empty() && (scheme.back() == '4' || scheme.back() == '6')) {
+        family.assign(1, scheme.back());
+        scheme.pop_back();
+    }
     bool secure = scheme == "https" || scheme == "wss";
     if (!secure && scheme != "http" && scheme != "ws") {
         return NNG_EADDRINVAL;
@@ -503,7 +509,7 @@ int client::create(const nng_url& url, client*& out) {
     std::string port =
         url.u_port != nullptr && *url.u_port != '\0' ? url.u_port : (secure ? "443" : "80");
     std::string bracketed = host.find(':') != std::string::npos ? "[" + host + "]" : host;
-    std::string dial = "tcp://" + bracketed + ":" + port;
+    std::string dial = "tcp" + family + "://" + bracketed + ":" + port;
     nng_url* u = nullptr;
     int rv = nng_url_parse(&u, dial.c_str());
     if (rv != 0) {
@@ -541,6 +547,10 @@ int client::get_tls(void*& cfg) {
     std::size_t sz = sizeof cfg;
     return dialer_->get(NNG_OPT_TLS_CONFIG, opt_out{&cfg, &sz, opt_type::ptr});
 }
+
+int client::get(std::string_view name, const opt_out& out) { return dialer_->get(name, out); }
+
+int client::set(std::string_view name, const opt_in& in) { return dialer_->set(name, in); }
 
 client::~client() {
     dialer_->close();

@@ -34,6 +34,7 @@
 #include <mutex>
 #include <nng/nng.h>
 #include <string>
+#include <string_view>
 
 namespace nnghttp::detail::http {
 
@@ -41,15 +42,21 @@ inline constexpr std::size_t default_response_limit = std::size_t{256} << 20; //
 
 class client final : public ref_counted {
   public:
-    // NNG_EADDRINVAL for a URL that is not http(s).  An https client
-    // starts with a default client TLS config (peer verified, the URL's
-    // host as server name).
+    // NNG_EADDRINVAL for a URL that is not http(s) or ws(s) (a final '4'
+    // or '6' on the scheme pins the address family).  An https (wss)
+    // client starts with a default client TLS config (peer verified, the
+    // URL's host as server name).
     static int create(const nng_url& url, client*& out);
 
     // https only (http: NNG_ENOTSUP), as NNG: through the dialer's
     // NNG_OPT_TLS_CONFIG.
     int set_tls(void* cfg);
     int get_tls(void*& cfg);
+
+    // The options of the dialer underneath (tcp, or tls+tcp), with its
+    // error codes: what a ws:// dialer passes on.
+    int get(std::string_view name, const opt_out& out);
+    int set(std::string_view name, const opt_in& in);
 
     void connect(aio* a);
     void transact(request& req, response& res, aio* a);

@@ -1064,8 +1064,14 @@ registry& reg() {
 } // namespace
 
 int server::hold(const nng_url& url, server*& out) {
-    bool https = url.u_scheme != nullptr && std::strcmp(url.u_scheme, "https") == 0;
-    if (url.u_scheme == nullptr || (!https && std::strcmp(url.u_scheme, "http") != 0)) {
+    std::string scheme = url.u_scheme != nullptr ? url.u_scheme : "";
+    std::string family; // "4", "6": tcp4, tcp6
+    if (!scheme.empty() && (scheme.back() == '4' || scheme.back() == '6')) {
+        family.assign(1, scheme.back());
+        scheme.pop_back();
+    }
+    bool https = scheme == "https" || scheme == "wss";
+    if (!https && scheme != "http" && scheme != "ws") {
         return NNG_EADDRINVAL;
     }
     std::string host = url.u_hostname != nullptr ? url.u_hostname : "";
@@ -1085,7 +1091,7 @@ int server::hold(const nng_url& url, server*& out) {
             return rv;
         }
     }
-    auto* s = new server(key, "tcp://" + bracketed + ":" + port);
+    auto* s = new server(key, "tcp" + family + "://" + bracketed + ":" + port);
     s->tls_ = cfg;
     r.servers.emplace(key, std::make_pair(s, 1u));
     out = s;
@@ -1103,10 +1109,70 @@ int server::set_tls(tls::config* cfg) {
     if (starts_ > 0) {
         return NNG_EBUSY;
     }
+    if (listener_ != nullptr) {
+        // Made early for its options (listener_set): it takes cfg too.
+        void* p = cfg;
+        if (int rv = listener_->set(NNG_OPT_TLS_CONFIG, opt_in{&p, sizeof p, opt_type::ptr}); rv != 0) {
+            return rv;
+        }
+    }
     cfg->add_ref();
     tls_->release();
     tls_ = cfg;
     return 0;
+}
+
+// The endpoint start() listens with, made before start() when an option is
+// set or read early.  With mtx_ held.
+int server::make_listener_locked() {
+    if (listener_ != nullptr) {
+        return 0;
+    }
+    nng_url* u = nullptr;
+    int rv = nng_url_parse(&u, listen_url_.c_str());
+    if (rv == 0) {
+        rv = make_listener(*u, listener_);
+        nng_url_free(u);
+    }
+    if (rv == 0 && tls_ != nullptr) {
+        stream_listener* plain = listener_;
+        if ((rv = tls::wrap_listener(plain, tls_, listener_)) != 0) {
+            listener_ = plain;
+        }
+    }
+    if (rv != 0 && listener_ != nullptr) {
+        std::exchange(listener_, nullptr)->release();
+    }
+    return rv;
+}
+
+int server::listener_get(std::string_view name, const opt_out& out) {
+    std::lock_guard lk(mtx_);
+    if (int rv = make_listener_locked(); rv != 0) {
+        return rv;
+    }
+    return listener_->get(name, out);
+}
+
+int server::listener_set(std::string_view name, const opt_in& in) {
+    if (name == NNG_OPT_TLS_CONFIG) {
+        {
+            std::lock_guard lk(mtx_);
+            if (tls_ == nullptr) {
+                return NNG_ENOTSUP;
+            }
+        }
+        void* p = nullptr;
+        if (int rv = copy_in(p, in); rv != 0) {
+            return rv;
+        }
+        return set_tls(static_cast<tls::config*>(p));
+    }
+    std::lock_guard lk(mtx_);
+    if (int rv = make_listener_locked(); rv != 0) {
+        return rv;
+    }
+    return listener_->set(name, in);
 }
 
 int server::get_tls(tls::config*& cfg) {
@@ -1131,6 +1197,11 @@ server::server(std::string key, std::string listen_url)
 
 server::~server() {
     accept_aio_.stop();
+    if (listener_ != nullptr) {
+        // Made for its options, never started.
+        listener_->close();
+        listener_->release();
+    }
     if (tls_ != nullptr) {
         tls_->release();
     }
@@ -1207,12 +1278,7 @@ int server::start() {
         return 0;
     }
     draining_.store(false, std::memory_order_relaxed);
-    nng_url* u = nullptr;
-    int rv = nng_url_parse(&u, listen_url_.c_str());
-    if (rv == 0) {
-        rv = make_listener(*u, listener_);
-        nng_url_free(u);
-    }
+    int rv = make_listener_locked();
     if (rv == 0 && reuse_port_) {
         bool on = true;
         rv = listener_->set(opt_reuse_port, opt_in{&on, sizeof on, opt_type::boolean});
@@ -1223,10 +1289,6 @@ int server::start() {
         // a TCP listener (ipc): nothing to do.
         bool on = true;
         (void)listener_->set(opt_tcp_inq, opt_in{&on, sizeof on, opt_type::boolean});
-    }
-    if (rv == 0 && tls_ != nullptr) {
-        stream_listener* plain = listener_;
-        rv = tls::wrap_listener(plain, tls_, listener_);
     }
     if (rv == 0) {
         rv = listener_->listen();
@@ -1239,8 +1301,36 @@ int server::start() {
         starts_--;
         return rv;
     }
+    rekey_bound_port_locked();
     listener_->accept(&accept_aio_);
     return 0;
+}
+
+// A server made for port 0 is known by its bound port from now on (NNG:
+// a later hold of port 0 gets a new server; one of the bound port gets
+// this one), and a restart binds that port again.  With mtx_ held.
+void server::rekey_bound_port_locked() {
+    const std::string zero = ":0";
+    if (key_.size() < zero.size() || key_.compare(key_.size() - zero.size(), zero.size(), zero) != 0) {
+        return;
+    }
+    int port = 0;
+    std::size_t sz = sizeof port;
+    if (listener_->get(NNG_OPT_TCP_BOUND_PORT, opt_out{&port, &sz, opt_type::int32}) != 0 || port == 0) {
+        return;
+    }
+    std::string key = key_.substr(0, key_.size() - 1) + std::to_string(port);
+    registry& r = reg();
+    std::lock_guard lk(r.mtx);
+    auto it = r.servers.find(key_);
+    if (it == r.servers.end() || it->second.first != this || r.servers.count(key) > 0) {
+        return;
+    }
+    auto entry = it->second;
+    r.servers.erase(it);
+    r.servers.emplace(key, entry);
+    key_ = key;
+    listen_url_ = listen_url_.substr(0, listen_url_.size() - 1) + std::to_string(port);
 }
 
 // Calls fn(slot) for each slot, with that slot's lock held.

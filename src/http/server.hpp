@@ -68,7 +68,11 @@ struct server_limits {
 class server final : public ref_counted {
   public:
     // The server for the URL's address, shared (reference counted) by
-    // every caller that holds the same scheme, host and port.
+    // every caller that holds the same host and port, plain (http, ws) or
+    // secure (https, wss); a final '4' or '6' on the scheme pins the
+    // address family of the server it makes.  A server held with port 0
+    // is found under its bound port once started (as NNG), so that a later
+    // hold of port 0 makes a new server.
     static int hold(const nng_url& url, server*& out);
 
     int start();
@@ -94,6 +98,14 @@ class server final : public ref_counted {
     // an http server both are NNG_ENOTSUP; set_tls once started NNG_EBUSY.
     int set_tls(tls::config* cfg);
     int get_tls(tls::config*& cfg);
+
+    // The options of the listening endpoint (tcp, or tls+tcp for https),
+    // with its error codes, as NNG's server passes them on (for ws://
+    // listeners).  Before start() they go to the endpoint start() will
+    // listen with (made now: NNG_OPT_TCP_BOUND_PORT is then NNG_ESTATE);
+    // NNG_OPT_TLS_CONFIG is set_tls / get_tls.
+    int listener_get(std::string_view name, const opt_out& out);
+    int listener_set(std::string_view name, const opt_in& in);
 
     // Limits (C++ API).  Settable at any time; each takes effect at the
     // next point a connection consults it.
@@ -123,6 +135,8 @@ class server final : public ref_counted {
     void destroy() noexcept override;
     static void accept_cb(void* arg);
     void close_listener(stream_listener* l);
+    int make_listener_locked();
+    void rekey_bound_port_locked();
     template <typename F> void each_slot(F fn);
 
     std::string key_;

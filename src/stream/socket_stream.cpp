@@ -225,7 +225,7 @@ void socket_stream::on_recv(const asio::error_code& ec, std::size_t got) {
             // The end of the stream, or an error: the edge that reported it
             // will not come again, so every later receive fails at once.
             rd_ended_ = true;
-            a->set_outcome(ec == asio::error::eof ? NNG_ECONNSHUT : from_errno(ec.value()), 0);
+            a->set_outcome(is_eof(ec) ? NNG_ECONNSHUT : from_errno(ec.value()), 0);
         }
         if (rd_ended_) {
             while (aio* x = rdq_.pop_front()) {

@@ -41,6 +41,14 @@ inline bool is_aborted(const asio::error_code& ec) noexcept {
     return ec.value() == static_cast<int>(asio::error::operation_aborted);
 }
 
+// Whether a receive ended at the end of the stream, by value for the same
+// reason (a connection may see its peer's FIN while the process exits).
+// Only rx_op::perform_recv reports asio::error::eof (2), and recvmsg never
+// fails with the system error of that value (ENOENT).
+inline bool is_eof(const asio::error_code& ec) noexcept {
+    return ec.value() == static_cast<int>(asio::error::eof);
+}
+
 // Asio's socket over a descriptor the stream owns outright.  Asio takes an
 // adopted descriptor for one that may be shared (dup'ed) and in blocking
 // mode: it sets non-blocking mode with ioctl(FIONBIO) at the first

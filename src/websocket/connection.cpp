@@ -80,7 +80,10 @@ void connection::recv_message(aio* a, message* out) {
     bool close_stream;
     {
         std::lock_guard lk(mtx_);
-        if (phase_ == phase::done || close_received_ || failed_) {
+        if (user_ended_) {
+            a->set_outcome(closed_err_, 0);
+            done.push_back(a);
+        } else if (phase_ == phase::done || close_received_ || failed_) {
             a->set_outcome(failed_ && fail_err_ != 0 ? fail_err_ : closed_err_, 0);
             fail_err_ = 0; // the failure is reported once
             done.push_back(a);
@@ -112,6 +115,9 @@ void connection::recv_bytes(aio* a) {
         if (a->iov_residual() == 0) {
             a->set_outcome(NNG_EINVAL, 0);
             done.push_back(a);
+        } else if (user_ended_) {
+            a->set_outcome(closed_err_, 0);
+            done.push_back(a);
         } else if (phase_ == phase::done || close_received_ || failed_) {
             a->set_outcome(failed_ && fail_err_ != 0 ? fail_err_ : closed_err_, 0);
             fail_err_ = 0;
@@ -134,7 +140,7 @@ void connection::recv_bytes(aio* a) {
     complete_all(done);
 }
 
-void connection::send_message(aio* a, bool text) {
+void connection::send_message(aio* a, bool text, std::size_t limit) {
     if (!a->begin()) {
         return;
     }
@@ -151,10 +157,16 @@ void connection::send_message(aio* a, bool text) {
             out_item it;
             it.user = a;
             it.op = text ? opcode::text : opcode::binary;
-            it.niov = a->iov_count();
-            for (unsigned i = 0; i < it.niov; i++) {
-                it.iov[i] = a->iov()[i];
-                it.total += a->iov()[i].iov_len;
+            for (unsigned i = 0; i < a->iov_count(); i++) {
+                nng_iov v = a->iov()[i];
+                if (limit > 0) {
+                    if (it.total == limit) {
+                        break;
+                    }
+                    v.iov_len = std::min(v.iov_len, limit - it.total);
+                }
+                it.iov[it.niov++] = v;
+                it.total += v.iov_len;
             }
             wq_.push_back(std::move(it));
             write_start_locked(done);
@@ -247,6 +259,55 @@ int connection::close(std::uint16_t code, std::string_view reason, aio* a) {
     return 0;
 }
 
+void connection::close_and_end(std::uint16_t code) {
+    std::string payload;
+    if (code != 0) {
+        payload.push_back(char(code >> 8));
+        payload.push_back(char(code & 0xff));
+    }
+    aio_list done;
+    bool close_stream;
+    {
+        std::lock_guard lk(mtx_);
+        if (!user_ended_) {
+            user_ended_ = true;
+            while (aio* a = rq_.pop_front()) {
+                if (!(a->prov_tag == tag_bytes && a->count() > 0)) {
+                    a->set_outcome(closed_err_, 0);
+                }
+                done.push_back(a);
+            }
+            // Sends none of whose bytes has gone: they never will.
+            for (auto* q : {&ctlq_, &wq_}) {
+                for (auto it = q->begin(); it != q->end();) {
+                    if (it->user != nullptr && !it->started) {
+                        it->user->set_outcome(closed_err_, 0);
+                        done.push_back(it->user);
+                        it = q->erase(it);
+                    } else {
+                        ++it;
+                    }
+                }
+            }
+        }
+        if (phase_ == phase::open && !close_queued_) {
+            close_queued_ = true;
+            out_item it;
+            it.op = opcode::close;
+            it.own = std::move(payload);
+            it.total = it.own.size();
+            it.is_close = true;
+            wq_.push_back(std::move(it));
+            write_start_locked(done);
+        }
+        close_stream = std::exchange(stream_close_pending_, false);
+    }
+    if (close_stream) {
+        stream_->close();
+    }
+    complete_all(done);
+}
+
 void connection::abort() {
     aio_list done;
     bool close_stream;
@@ -282,6 +343,11 @@ std::string connection::peer_close_reason() const {
 bool connection::closed() const {
     std::lock_guard lk(mtx_);
     return phase_ == phase::done;
+}
+
+bool connection::open() const {
+    std::lock_guard lk(mtx_);
+    return phase_ == phase::open && !close_queued_ && !close_received_ && !failed_;
 }
 
 void connection::complete_all(aio_list& done) {
@@ -387,10 +453,16 @@ void connection::pump_locked(aio_list& done) {
             if (a == nullptr) {
                 break; // closing: messages are dropped
             }
+            if (r.first && r.op == opcode::text && cfg_.refuse_text) {
+                fail_locked(close_unsupported_data, NNG_EPROTO, done);
+                break;
+            }
             if (a->prov_tag == tag_bytes) {
                 a->iov_advance(r.data.size());
                 a->bump_count(r.data.size());
-                if (a->iov_residual() == 0) {
+                // A receive ends with its message (an empty message gives
+                // it nothing: it waits for the next one).
+                if (a->iov_residual() == 0 || (r.last && a->count() > 0)) {
                     rq_.pop_front();
                     done.push_back(a);
                 }

@@ -6,7 +6,9 @@
 //  * recv_message() completes with one whole message and its type (the C++
 //    API: boundaries and types kept);
 //  * recv_bytes() fills the aio's vectors with payload bytes (at least
-//    one), joining frames and messages as NNG's stream view does.
+//    one), joining the frames of one message but never going past its end
+//    (the C API's ws:// streams: one receive never mixes two messages);
+//    empty messages give nothing and are skipped.
 // The stream is read only while a receive is waiting (or the closing
 // handshake needs it), so a slow consumer holds the peer back through TCP
 // instead of filling memory.  Control frames are handled as they come,
@@ -33,7 +35,10 @@
 // to close it first (section 7.1.1).  A close frame from the peer is
 // echoed with its code and the connection ends the same way.  abort()
 // closes the stream at once.  After the close, operations fail with
-// closed_error() (NNG_ECLOSED unless set otherwise).
+// closed_error() (NNG_ECLOSED unless set otherwise).  close_and_end() is
+// close() for an owner that is done with the connection (nng_stream_close):
+// the handshake goes on in the background while the owner's waiting
+// receives and not yet started sends fail at once.
 //
 // Threads and lifetime.  Any thread may call anything; completions run on
 // the stream's event loop.  The object is reference counted: the owner
@@ -66,6 +71,10 @@ struct settings {
     std::size_t send_frame = 65536;
     // Bound on each wait of the closing handshake.
     nng_duration close_timeout = 5000;
+    // Text messages are refused: the first one fails the connection with
+    // close code 1003 (unsupported data) and the waiting receive with
+    // NNG_EPROTO (a ws:// stream without NNG_OPT_WS_RECV_TEXT).
+    bool refuse_text = false;
 };
 
 // What recv_message() delivers.
@@ -83,8 +92,9 @@ class connection final : public ref_counted {
     void recv_message(aio* a, message* out);
     void recv_bytes(aio* a);
     // The aio's vectors, as one message (text or binary).  Completes with
-    // the count of payload bytes.
-    void send_message(aio* a, bool text);
+    // the count of payload bytes.  limit > 0: only the first limit bytes
+    // of the vectors make the message (the count says how many went).
+    void send_message(aio* a, bool text, std::size_t limit = 0);
     // A ping with this payload (at most 125 bytes, else NNG_EINVAL);
     // completes once the frame is handed to the stream.
     void ping(aio* a, std::string_view payload);
@@ -93,6 +103,12 @@ class connection final : public ref_counted {
     // NNG_EINVAL).  a, if given, completes when the connection is closed.
     // A second call only waits (a) for the first to finish.
     int close(std::uint16_t code, std::string_view reason, aio* a);
+    // close(code, {}, nullptr), and the owner's side ends now: waiting
+    // receives (those without bytes yet) and sends not yet started fail
+    // with closed_error(), and so do all later operations.  The closing
+    // handshake and the sends already on the wire go on in the background,
+    // bounded by settings::close_timeout.
+    void close_and_end(std::uint16_t code);
     // Closes the stream now; everything pending fails with closed_error().
     void abort();
 
@@ -104,6 +120,9 @@ class connection final : public ref_counted {
     std::string peer_close_reason() const;
     // Whether the connection is fully closed (the stream too).
     bool closed() const;
+    // Whether it is still open for messages both ways: no close frame
+    // queued, sent or received, no failure, not ended by close_and_end().
+    bool open() const;
 
     stream& underlying() noexcept { return *stream_; }
     role side() const noexcept { return cfg_.side; }
@@ -179,6 +198,7 @@ class connection final : public ref_counted {
     bool close_sent_ = false;
     bool close_received_ = false;
     bool failed_ = false;
+    bool user_ended_ = false; // close_and_end(): the owner's side is over
     bool stream_close_pending_ = false;
     int closed_err_ = NNG_ECLOSED;
     int fail_err_ = 0; // the error receives fail with after a failure

@@ -248,13 +248,17 @@ struct dial_job final : ref_counted {
     static void step(void* p) {
         auto* job = static_cast<dial_job*>(p);
         int rv = job->io.result();
+        if (rv == 0 && job->stage == 0) {
+            // Connected: the conn is ours from here, even if a cancel came
+            // meanwhile (it is closed below then).
+            job->conn = ref_ptr<http::conn>::adopt(static_cast<http::conn*>(job->io.output(0)));
+        }
         if (rv == 0) {
             std::lock_guard lk(job->mtx);
             rv = job->canceled;
         }
         if (rv == 0 && job->stage == 0) {
             job->stage = 1;
-            job->conn = ref_ptr<http::conn>::adopt(static_cast<http::conn*>(job->io.output(0)));
             job->conn->write_req(job->req, &job->io);
             return;
         }

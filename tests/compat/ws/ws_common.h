@@ -81,6 +81,18 @@ static inline const char* errname(int rv) {
     return buf;
 }
 
+/* The receive that sees the peer break the protocol (a frame over the
+ * limit, a reserved opcode, text to a binary-only stream...): NNG 1.5.2
+ * fails it with NNG_ECLOSED, nng-http with NNG_EPROTO (NNG_EMSGSIZE for a
+ * frame or message over the limit), as docs/compat.md records.  Either is
+ * printed as "failed"; any other outcome by its name. */
+static inline const char* failname(int rv) {
+    if (rv == NNG_ECLOSED || rv == NNG_EPROTO || rv == NNG_EMSGSIZE) {
+        return "failed";
+    }
+    return errname(rv);
+}
+
 static inline void put(const char* what, int rv) {
     printf("%s: rv=%s\n", what, errname(rv));
 }

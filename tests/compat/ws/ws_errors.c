@@ -302,7 +302,7 @@ static void check_maxframe(bool server_receives) {
         printf("  send %zu: rv=%s count=%zu\n", len, errname(rv), n);
         nng_aio_wait(r);
         rv = nng_aio_result(r);
-        printf("  recv: rv=%s", errname(rv));
+        printf("  recv: rv=%s", failname(rv));
         rv == 0 ? printf(" count=%zu\n", nng_aio_count(r)) : printf("\n");
         nng_aio_free(r);
     }

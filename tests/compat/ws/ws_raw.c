@@ -219,7 +219,7 @@ static void bad_frame(const char* what, uint8_t b0, size_t len, bool mask_it) {
         n = nng_aio_count(r);
         nng_aio_free(r);
     }
-    printf("  server recv: rv=%s", errname(rv));
+    printf("  server recv: rv=%s", failname(rv));
     rv == 0 ? printf(" count=%zu\n", n) : printf("\n");
     raw_close_code(t);
     free_stream(srv);

@@ -79,7 +79,7 @@ static int one_message(nng_stream* tx, nng_stream* rx, const char* msg, size_t l
         printf("  recv: rv=OK count=%zu data %s \"%s\"\n", n,
                n == len && memcmp(got, msg, len) == 0 ? "intact" : "DIFFERENT", got);
     } else {
-        printf("  recv: rv=%s\n", errname(rrv));
+        printf("  recv: rv=%s\n", failname(rrv));
     }
     nng_aio_free(r);
     return rrv;

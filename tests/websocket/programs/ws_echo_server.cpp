@@ -3,7 +3,8 @@
 //
 //   ws_echo_server PORT [--protocol NAME]... [--max-message BYTES]
 //
-// Listens on ws://127.0.0.1:PORT/ (0: any free port), prints
+// Listens on ws://127.0.0.1:PORT/ and every path below it (0: any free
+// port), prints
 // "listening on PORT" first, and echoes every message with its type until
 // the peer closes.  With --protocol it speaks those subprotocols, in that
 // order of preference.  SIGTERM or SIGINT ends it with status 0.
@@ -49,6 +50,7 @@ int main(int argc, char** argv) {
         return usage();
     }
     nnghttp::ws_options opts;
+    opts.tree = true;
     for (int i = 2; i < argc; i++) {
         if (std::strcmp(argv[i], "--protocol") == 0 && i + 1 < argc) {
             opts.protocols.emplace_back(argv[++i]);
