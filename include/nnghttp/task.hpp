@@ -139,8 +139,10 @@ template <typename T> class op : public api_detail::op_base {
         result<T> await_resume() {
             result<T> r;
             r.ec = o.outcome();
-            if constexpr (!std::is_void_v<T>) {
-                if (!r.ec) {
+            if (!r.ec) {
+                if constexpr (std::is_void_v<T>) {
+                    o.get();
+                } else {
                     r.value = o.get();
                 }
             }
@@ -156,7 +158,9 @@ template <typename T> class op : public api_detail::op_base {
   private:
     T get() {
         if constexpr (std::is_void_v<T>) {
-            return;
+            if (extract_ != nullptr) {
+                extract_(*this); // an op that delivers into the caller's object
+            }
         } else {
             return extract_(*this);
         }

@@ -93,6 +93,10 @@ class NNGHTTP_API websocket {
 
     // The next whole message.
     op<ws_message> receive();
+    // The same into m, reusing the room of m.data: a loop that receives
+    // into one ws_message allocates nothing once it has room for its
+    // largest message.  m must stay valid until the op completes.
+    op<void> receive(ws_message& m);
     // One message of data (as text if text; the caller keeps it valid and
     // UTF-8 until the op completes).
     op<void> send(std::string_view data, bool text = false);

@@ -102,6 +102,31 @@ op<ws_message> websocket::receive() {
     return o;
 }
 
+op<void> websocket::receive(ws_message& m) {
+    need_open(c_, "websocket::receive");
+    op<void> o(
+        [](api_detail::op_base& self, nng_aio* a) {
+            core(self.obj)->recv_message(core(a), static_cast<ws::message*>(self.msg));
+        },
+        [](op<void>& self) {
+            auto* dst = static_cast<ws_message*>(self.iov.iov_buf);
+            auto* got = static_cast<ws::message*>(self.msg);
+            dst->data.swap(got->data);
+            dst->text = got->text;
+        });
+    o.obj = c_;
+    // The caller's buffer goes to the connection, which assembles the
+    // message in the buffer it had and hands back the one it got: the two
+    // buffers take turns, and neither is freed.
+    auto* held = new ws::message();
+    held->data.swap(m.data);
+    m.data.clear();
+    o.msg = held;
+    o.drop_msg = &drop_message;
+    o.iov.iov_buf = &m;
+    return o;
+}
+
 op<void> websocket::send(std::string_view data, bool text) {
     need_open(c_, "websocket::send");
     op<void> o(

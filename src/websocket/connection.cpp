@@ -16,13 +16,15 @@ namespace {
 
 // The read buffer starts small (an idle connection keeps it) and grows
 // while reads keep filling it.
-constexpr std::size_t initial_rbuf = 4096;
+constexpr std::size_t initial_rbuf = 512;
 constexpr std::size_t max_rbuf = 64 * 1024;
 // Payloads up to this size are copied next to their header, so that many
 // small messages leave in one contiguous write.
 constexpr std::size_t inline_payload = 1024;
 // A write gathers frames up to this many bytes.
 constexpr std::size_t batch_bytes = 256 * 1024;
+// Room kept in the write buffer between writes, at most.
+constexpr std::size_t max_idle_wbuf = 16 * 1024;
 // Pongs waiting to be sent, at most.
 constexpr std::size_t max_queued_pongs = 16;
 
@@ -38,7 +40,7 @@ int error_for(frame_error e) {
 
 connection::connection(ref_ptr<stream> s, std::string leftover, const settings& cfg)
     : stream_(std::move(s)), cfg_(cfg), dec_(cfg.side, cfg.limits), rd_aio_(&connection::rd_cb, this),
-      wr_aio_(&connection::wr_cb, this), timer_(&connection::timer_cb, this) {
+      wr_aio_(&connection::wr_cb, this) {
     executor& ex = executor::global();
     asio::io_context* ctx = stream_->home();
     home_ = ctx != nullptr ? &ex.loop_of(*ctx) : &ex.next();
@@ -61,7 +63,9 @@ connection::~connection() {
     }
     rd_aio_.stop();
     wr_aio_.stop();
-    timer_.stop();
+    if (timer_) {
+        timer_->stop();
+    }
 }
 
 // The last reference may go inside one of our own callbacks, whose aios
@@ -380,6 +384,20 @@ void connection::read_more_locked() {
     }
     if (rget_ == rput_) {
         rget_ = rput_ = 0;
+        // Sized by use: a read that filled the buffer asks for a bigger
+        // one (fewer system calls for large messages), one that used an
+        // eighth of a grown buffer gives it back (idle connections keep
+        // the small one).
+        std::size_t ncap = rcap_;
+        if (last_offer_ > 0 && last_read_ == last_offer_ && rcap_ < max_rbuf) {
+            ncap = std::min(max_rbuf, rcap_ * 2);
+        } else if (rcap_ > initial_rbuf && last_read_ < rcap_ / 8) {
+            ncap = initial_rbuf;
+        }
+        if (ncap != rcap_) {
+            rbuf_.reset(new char[ncap]);
+            rcap_ = ncap;
+        }
     } else if (rget_ > 0) {
         std::memmove(rbuf_.get(), rbuf_.get() + rget_, rput_ - rget_);
         rput_ -= rget_;
@@ -398,6 +416,7 @@ void connection::read_more_locked() {
         rcap_ = ncap;
     }
     nng_iov iov{rbuf_.get() + rput_, rcap_ - rput_};
+    last_offer_ = iov.iov_len;
     (void)rd_aio_.set_iov(1, &iov);
     reading_ = true;
     add_ref();
@@ -641,7 +660,8 @@ void connection::rd_cb(void* arg) {
             }
             c->shut_locked(done);
         } else {
-            c->rput_ += c->rd_aio_.count();
+            c->last_read_ = c->rd_aio_.count();
+            c->rput_ += c->last_read_;
             c->pump_locked(done);
         }
         close_stream = std::exchange(c->stream_close_pending_, false);
@@ -899,23 +919,20 @@ void connection::wr_cb(void* arg) {
             c->stream_->send(&c->wr_aio_);
         } else {
             c->writing_ = false;
-            for (std::size_t i = 0; i < c->batch_ctl_; i++) {
-                out_item& it = c->ctlq_.front();
-                if (it.user != nullptr) {
-                    it.user->set_outcome(0, it.total);
-                    done.push_back(it.user);
+            for (auto [q, k] : {std::pair{&c->ctlq_, c->batch_ctl_}, std::pair{&c->wq_, c->batch_data_done_}}) {
+                for (std::size_t i = 0; i < k; i++) {
+                    out_item& it = (*q)[i];
+                    if (it.user != nullptr) {
+                        it.user->set_outcome(0, it.total);
+                        done.push_back(it.user);
+                    }
                 }
-                c->ctlq_.pop_front();
-            }
-            for (std::size_t i = 0; i < c->batch_data_done_; i++) {
-                out_item& it = c->wq_.front();
-                if (it.user != nullptr) {
-                    it.user->set_outcome(0, it.total);
-                    done.push_back(it.user);
-                }
-                c->wq_.pop_front();
+                q->erase(q->begin(), q->begin() + static_cast<std::ptrdiff_t>(k));
             }
             c->batch_ctl_ = c->batch_data_done_ = 0;
+            if (c->wbuf_.capacity() > max_idle_wbuf) {
+                std::string().swap(c->wbuf_); // a large batch's room, given back
+            }
             if (c->batch_has_close_) {
                 c->batch_has_close_ = false;
                 c->after_close_sent_locked(done);
@@ -986,21 +1003,14 @@ void connection::cancel_wr(aio* a, void* arg, int err) {
 void connection::after_close_sent_locked(aio_list& done) {
     close_sent_ = true;
     // Nothing may follow the close frame.
-    while (!wq_.empty()) {
-        out_item& it = wq_.front();
-        if (it.user != nullptr) {
-            it.user->set_outcome(closed_err_, 0);
-            done.push_back(it.user);
+    for (auto* q : {&wq_, &ctlq_}) {
+        for (out_item& it : *q) {
+            if (it.user != nullptr) {
+                it.user->set_outcome(closed_err_, 0);
+                done.push_back(it.user);
+            }
         }
-        wq_.pop_front();
-    }
-    while (!ctlq_.empty()) {
-        out_item& it = ctlq_.front();
-        if (it.user != nullptr) {
-            it.user->set_outcome(closed_err_, 0);
-            done.push_back(it.user);
-        }
-        ctlq_.pop_front();
+        q->clear();
     }
     if (failed_) {
         // Failing: the peer's bytes are dropped until it goes.  A server
@@ -1036,7 +1046,10 @@ void connection::start_timer_locked() {
     }
     timer_running_ = true;
     add_ref();
-    timer_.sleep(cfg_.close_timeout);
+    if (!timer_) {
+        timer_ = std::make_unique<aio>(&connection::timer_cb, this);
+    }
+    timer_->sleep(cfg_.close_timeout);
 }
 
 void connection::timer_cb(void* arg) {
@@ -1046,7 +1059,7 @@ void connection::timer_cb(void* arg) {
     {
         std::lock_guard lk(c->mtx_);
         c->timer_running_ = false;
-        if (c->timer_.result() == 0 && c->phase_ != phase::done) {
+        if (c->timer_->result() == 0 && c->phase_ != phase::done) {
             if (c->peer_code_ == 0) {
                 c->peer_code_ = close_abnormal;
             }
@@ -1102,7 +1115,7 @@ void connection::shut_locked(aio_list& done) {
         done.push_back(a);
     }
     if (timer_running_) {
-        timer_.abort(NNG_ECLOSED);
+        timer_->abort(NNG_ECLOSED);
     }
 }
 

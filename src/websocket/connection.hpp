@@ -54,7 +54,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -213,6 +212,7 @@ class connection final : public ref_counted {
     aio_queue rq_;
     std::unique_ptr<char[]> rbuf_;
     std::size_t rcap_ = 0, rget_ = 0, rput_ = 0;
+    std::size_t last_offer_ = 0, last_read_ = 0; // the last read's room and take
     std::string cur_;        // the message being assembled (recv_message)
     bool cur_text_ = false;
     bool cur_open_ = false;  // a message is being assembled
@@ -220,8 +220,10 @@ class connection final : public ref_counted {
     // Writing.
     aio wr_aio_;
     bool writing_ = false;
-    std::deque<out_item> ctlq_; // control frames: before the next data frame
-    std::deque<out_item> wq_;   // messages (and a close from close())
+    // (Vectors: an idle connection's empty vector holds no memory, where
+    // a deque holds a block.)
+    std::vector<out_item> ctlq_; // control frames: before the next data frame
+    std::vector<out_item> wq_;   // messages (and a close from close())
     std::string wbuf_;
     std::vector<segment> segs_;
     // Items the write in flight finishes (popped from their queue on
@@ -229,8 +231,8 @@ class connection final : public ref_counted {
     std::size_t batch_ctl_ = 0, batch_data_done_ = 0;
     bool batch_has_close_ = false;
 
-    // The closing handshake's bound.
-    aio timer_;
+    // The closing handshake's bound (made when first needed).
+    std::unique_ptr<aio> timer_;
     bool timer_running_ = false;
 };
 

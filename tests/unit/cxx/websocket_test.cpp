@@ -320,3 +320,40 @@ TEST(CxxWebSocket, DestructorSaysGoingAwayAndAbortIs1006) {
     EXPECT_EQ(s2.code, 1006);
     ASSERT_EQ(s2.got.size(), 1u);
 }
+
+TEST(CxxWebSocket, ReceiveIntoOneBufferReusesIt) {
+    nnghttp::server srv("http://127.0.0.1:0");
+    // The server side receives with no_throw(), the client side with
+    // exceptions: both must deliver into the caller's message.
+    srv.ws("/buf", [](websocket ws) -> task<void> {
+        nnghttp::ws_message m;
+        while (co_await ws.receive(m).no_throw()) {
+            if (!co_await ws.send(m.data, m.text).no_throw()) {
+                co_return;
+            }
+        }
+    });
+    srv.start();
+    auto url = ws_url(srv, "/buf");
+    nnghttp::run([](std::string u) -> task<void> {
+        auto ws = co_await websocket::connect(u).timeout(5s);
+        nnghttp::ws_message m;
+        const char* room = nullptr;
+        for (int i = 0; i < 6; i++) {
+            std::string data(i % 2 == 0 ? 3000 : 10, char('a' + i));
+            co_await ws.send(data, i % 3 == 0).timeout(5s);
+            co_await ws.receive(m).timeout(5s);
+            EXPECT_EQ(m.data, data);
+            EXPECT_EQ(m.text, i % 3 == 0);
+            if (i == 2) {
+                room = m.data.data();
+            }
+            if (i == 4) {
+                // Two buffers take turns: the one that held message 2 holds
+                // message 4.
+                EXPECT_EQ(m.data.data(), room);
+            }
+        }
+        co_await ws.close().timeout(5s);
+    }(url));
+}

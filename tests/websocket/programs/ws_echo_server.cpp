@@ -20,13 +20,12 @@
 namespace {
 
 nnghttp::task<void> echo(nnghttp::websocket ws) {
+    nnghttp::ws_message msg; // one buffer for every message: no allocation per message
     for (;;) {
-        auto msg = co_await ws.receive().no_throw();
-        if (!msg) {
+        if (!co_await ws.receive(msg).no_throw()) {
             co_return; // closed by the peer, or failed: the library answered
         }
-        auto sent = co_await ws.send(msg.value.data, msg.value.text).no_throw();
-        if (!sent) {
+        if (!co_await ws.send(msg.data, msg.text).no_throw()) {
             co_return;
         }
     }
