@@ -30,8 +30,9 @@ ws::connection* core(void* c) noexcept { return static_cast<ws::connection*>(c);
 ws::settings to_settings(const ws_options& o, ws::role side) {
     ws::settings s;
     s.side = side;
-    s.limits.max_message = o.max_message;
-    s.limits.max_frame = o.max_frame;
+    // 0: no limit, as for the C API's options.
+    s.limits.max_message = o.max_message != 0 ? o.max_message : ws::decoder_options::unlimited;
+    s.limits.max_frame = o.max_frame != 0 ? o.max_frame : ws::decoder_options::unlimited;
     s.limits.max_fragments = o.max_fragments;
     s.send_frame = o.send_frame;
     s.close_timeout = static_cast<nng_duration>(o.close_timeout.count());

@@ -248,6 +248,9 @@ void conn::submit(aio* a, op kind, void* msg) {
     if (!a->begin()) {
         return;
     }
+    // The operation may complete on another thread, whose callback may
+    // drop the caller's reference, before this call is done with the conn.
+    ref_ptr<conn> hold(this);
     bool raw =
         kind == op::read || kind == op::read_all || kind == op::write || kind == op::write_all;
     if (raw && a->iov_count() == 0) {

@@ -49,6 +49,9 @@ connection::connection(ref_ptr<stream> s, std::string leftover, const settings& 
     if (cfg_.send_frame == 0) {
         cfg_.send_frame = 65536;
     }
+    if (cfg_.close_timeout <= 0) {
+        cfg_.close_timeout = 5000; // the closing handshake is always bounded
+    }
     if (!leftover.empty()) {
         rcap_ = std::max(initial_rbuf, leftover.size());
         rbuf_.reset(new char[rcap_]);
@@ -246,6 +249,7 @@ int connection::close(std::uint16_t code, std::string_view reason, aio* a) {
         }
         if (phase_ == phase::open && !close_queued_) {
             close_queued_ = true;
+            start_timer_locked(); // bounds a close frame stuck behind a stalled write too
             out_item it;
             it.op = opcode::close;
             it.own = std::move(payload);
@@ -296,6 +300,7 @@ void connection::close_and_end(std::uint16_t code) {
         }
         if (phase_ == phase::open && !close_queued_) {
             close_queued_ = true;
+            start_timer_locked(); // bounds a close frame stuck behind a stalled write too
             out_item it;
             it.op = opcode::close;
             it.own = std::move(payload);
@@ -428,11 +433,23 @@ void connection::read_more_locked() {
 void connection::pump_locked(aio_list& done) {
     while (want_input_locked()) {
         if (rget_ == rput_) {
+            aio* f = rq_.front();
+            if (f != nullptr && f->prov_tag == tag_bytes && f->count() > 0 &&
+                dec_.between_frames()) {
+                // A byte receive that has whole frames returns them rather
+                // than wait for the rest of their message (which the peer
+                // may send only after an answer).
+                rq_.pop_front();
+                done.push_back(f);
+                continue;
+            }
             read_more_locked();
             return;
         }
-        if (phase_ == phase::draining) {
-            // Waiting for the peer to end the stream: its bytes are dropped.
+        if (phase_ == phase::draining || failed_) {
+            // Waiting for the peer to end the stream, or failed (the
+            // decoder is no longer in step with the stream): the peer's
+            // bytes are dropped.
             rget_ = rput_ = 0;
             continue;
         }
@@ -470,7 +487,15 @@ void connection::pump_locked(aio_list& done) {
             break; // read more (below)
         case decode_status::data:
             if (a == nullptr) {
-                break; // closing: messages are dropped
+                // Closing with nobody receiving: the message is dropped,
+                // and the rest of it too when a receive comes later.
+                dropping_ = !r.last;
+                cur_.clear();
+                break;
+            }
+            if (dropping_) {
+                dropping_ = !r.last;
+                break;
             }
             if (r.first && r.op == opcode::text && cfg_.refuse_text) {
                 fail_locked(close_unsupported_data, NNG_EPROTO, done);
@@ -589,6 +614,7 @@ void connection::on_peer_close_locked(std::uint16_t code, std::string_view reaso
             payload.append(reason);
         }
         close_queued_ = true;
+        start_timer_locked(); // bounds a close frame stuck behind a stalled write too
         queue_control_locked(opcode::close, std::move(payload));
     }
     phase_ = phase::closing;
@@ -638,6 +664,7 @@ void connection::fail_locked(std::uint16_t code, int err, aio_list& done) {
         queue_control_locked(opcode::close, std::move(payload));
     }
     close_queued_ = true;
+    start_timer_locked(); // bounds a close frame stuck behind a stalled write too
     phase_ = phase::closing;
     write_start_locked(done);
 }
@@ -1040,8 +1067,12 @@ void connection::after_close_sent_locked(aio_list& done) {
 
 // ---- ending ----
 
+// Each wait of the closing handshake gets its own close_timeout: a
+// running timer is re-armed (timer_cb starts it again).
 void connection::start_timer_locked() {
     if (timer_running_) {
+        rearm_ = true;
+        timer_->abort(NNG_ECANCELED);
         return;
     }
     timer_running_ = true;
@@ -1059,7 +1090,9 @@ void connection::timer_cb(void* arg) {
     {
         std::lock_guard lk(c->mtx_);
         c->timer_running_ = false;
-        if (c->timer_->result() == 0 && c->phase_ != phase::done) {
+        if (std::exchange(c->rearm_, false) && c->phase_ != phase::done) {
+            c->start_timer_locked();
+        } else if (c->timer_->result() == 0 && c->phase_ != phase::done) {
             if (c->peer_code_ == 0) {
                 c->peer_code_ = close_abnormal;
             }

@@ -68,7 +68,7 @@ struct settings {
     decoder_options limits{};
     // Largest payload of one frame sent; longer messages are fragmented.
     std::size_t send_frame = 65536;
-    // Bound on each wait of the closing handshake.
+    // Bound on each wait of the closing handshake (<= 0: 5000).
     nng_duration close_timeout = 5000;
     // Text messages are refused: the first one fails the connection with
     // close code 1003 (unsupported data) and the waiting receive with
@@ -216,6 +216,7 @@ class connection final : public ref_counted {
     std::string cur_;        // the message being assembled (recv_message)
     bool cur_text_ = false;
     bool cur_open_ = false;  // a message is being assembled
+    bool dropping_ = false;  // the rest of a message dropped while closing
 
     // Writing.
     aio wr_aio_;
@@ -234,6 +235,7 @@ class connection final : public ref_counted {
     // The closing handshake's bound (made when first needed).
     std::unique_ptr<aio> timer_;
     bool timer_running_ = false;
+    bool rearm_ = false; // the running timer was aborted to start again
 };
 
 } // namespace nnghttp::detail::ws

@@ -145,6 +145,9 @@ class frame_decoder {
 
     // Whether a fragmented message is in progress.
     bool in_message() const noexcept { return in_message_; }
+    // Whether every frame begun so far has ended (the next byte is the
+    // first of a frame header).
+    bool between_frames() const noexcept { return st_ == state::header && hread_ == 0; }
     // Stream bytes consumed since construction or reset().
     std::uint64_t offset() const noexcept { return pos_; }
 

@@ -157,7 +157,9 @@ void finish_upgrade(http::conn& c, std::unique_ptr<http::response> res,
     job->fn = fn;
     job->arg = arg;
     job->keep = ref_ptr<ref_counted>(keep);
-    job->tx.set_timeout(cfg.close_timeout > 0 ? cfg.close_timeout * 2 : 10000);
+    // The 101 goes out within twice the closing bound (or 10 s).
+    job->tx.set_timeout(cfg.close_timeout > 0 && cfg.close_timeout < 1000000 ? cfg.close_timeout * 2
+                                                                            : 10000);
     job->conn->write_res(*job->res, &job->tx);
 }
 
@@ -193,6 +195,19 @@ struct dial_job final : ref_counted {
     int canceled = 0;
 
     dial_job() : io(&dial_job::step, this) {}
+
+    // A cancel that came between two stages found no operation to abort
+    // (an abort is not remembered): abort the one just started.
+    void catch_up() {
+        int err;
+        {
+            std::lock_guard lk(mtx);
+            err = canceled;
+        }
+        if (err != 0) {
+            io.abort(err);
+        }
+    }
 
     static void cancel(aio* a, void* arg, int err) {
         auto* job = static_cast<dial_job*>(arg);
@@ -257,14 +272,17 @@ struct dial_job final : ref_counted {
             std::lock_guard lk(job->mtx);
             rv = job->canceled;
         }
-        if (rv == 0 && job->stage == 0) {
-            job->stage = 1;
-            job->conn->write_req(job->req, &job->io);
-            return;
-        }
-        if (rv == 0 && job->stage == 1) {
-            job->stage = 2;
-            job->conn->read_res(job->res, &job->io);
+        if (rv == 0 && job->stage < 2) {
+            // (The next stage may finish, and end the job, on another
+            // thread before catch_up() returns: hold it meanwhile.)
+            job->add_ref();
+            if (job->stage++ == 0) {
+                job->conn->write_req(job->req, &job->io);
+            } else {
+                job->conn->read_res(job->res, &job->io);
+            }
+            job->catch_up();
+            job->release();
             return;
         }
         connection* c = nullptr;
@@ -368,6 +386,7 @@ void start_dial(ref_ptr<http::conn> c, http::client* cli, dial_options opts, aio
     }
     // The caller's aio bounds the whole handshake (its cancel reaches io).
     job->io.set_timeout(NNG_DURATION_INFINITE);
+    job->add_ref(); // for catch_up(), as in step()
     if (cli != nullptr) {
         cli->add_ref();
         job->cli = cli;
@@ -376,6 +395,8 @@ void start_dial(ref_ptr<http::conn> c, http::client* cli, dial_options opts, aio
     } else {
         job->conn->write_req(req, &job->io);
     }
+    job->catch_up();
+    job->release();
 }
 
 } // namespace
