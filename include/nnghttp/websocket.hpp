@@ -53,7 +53,7 @@ struct ws_message {
 // Settings of a WebSocket endpoint (a server route or a client).
 struct ws_options {
     // Largest message and frame accepted; more fails the connection with
-    // 1009 before the memory is taken.
+    // 1009 before the memory is taken (0: no limit).
     std::size_t max_message = 16u << 20;
     std::size_t max_frame = 16u << 20;
     // Most frames in one message (1008 beyond it).
