@@ -247,17 +247,7 @@ int connection::close(std::uint16_t code, std::string_view reason, aio* a) {
                 close_waiters_.push_back(a);
             }
         }
-        if (phase_ == phase::open && !close_queued_) {
-            close_queued_ = true;
-            start_timer_locked(); // bounds a close frame stuck behind a stalled write too
-            out_item it;
-            it.op = opcode::close;
-            it.own = std::move(payload);
-            it.total = it.own.size();
-            it.is_close = true;
-            wq_.push_back(std::move(it));
-            write_start_locked(done);
-        }
+        queue_app_close_locked(std::move(payload), done);
         close_stream = std::exchange(stream_close_pending_, false);
     }
     if (close_stream) {
@@ -298,23 +288,30 @@ void connection::close_and_end(std::uint16_t code) {
                 }
             }
         }
-        if (phase_ == phase::open && !close_queued_) {
-            close_queued_ = true;
-            start_timer_locked(); // bounds a close frame stuck behind a stalled write too
-            out_item it;
-            it.op = opcode::close;
-            it.own = std::move(payload);
-            it.total = it.own.size();
-            it.is_close = true;
-            wq_.push_back(std::move(it));
-            write_start_locked(done);
-        }
+        queue_app_close_locked(std::move(payload), done);
         close_stream = std::exchange(stream_close_pending_, false);
     }
     if (close_stream) {
         stream_->close();
     }
     complete_all(done);
+}
+
+// The application's close frame, behind the messages already queued
+// (once: a later close only waits).
+void connection::queue_app_close_locked(std::string payload, aio_list& done) {
+    if (phase_ != phase::open || close_queued_) {
+        return;
+    }
+    close_queued_ = true;
+    start_timer_locked(); // bounds a close frame stuck behind a stalled write too
+    out_item it;
+    it.op = opcode::close;
+    it.own = std::move(payload);
+    it.total = it.own.size();
+    it.is_close = true;
+    wq_.push_back(std::move(it));
+    write_start_locked(done);
 }
 
 void connection::abort() {

@@ -173,6 +173,7 @@ class connection final : public ref_counted {
 
     // Writing.
     void queue_control_locked(opcode op, std::string payload);
+    void queue_app_close_locked(std::string payload, aio_list& done);
     void write_start_locked(aio_list& done);
     void build_batch_locked();
     void after_close_sent_locked(aio_list& done);
