@@ -287,6 +287,15 @@ enum nng_errno_enum {
 #define NNG_OPT_WS_SEND_TEXT "ws:send-text"
 /* bool: accept text messages (else one fails the connection, 1003). */
 #define NNG_OPT_WS_RECV_TEXT "ws:recv-text"
+/* nng-http extensions (NNG has none of these).  Keepalive for ws:// and
+ * wss:// streams, as nng_duration in milliseconds, on dialers, listeners
+ * and their streams' endpoints before they connect: a ping after
+ * NNG_OPT_WS_PING_INTERVAL without a byte from the peer while a receive
+ * waits; NNG_OPT_WS_PONG_TIMEOUT more without one (0: the interval) fail
+ * the connection with close code 1011 and the receive with NNG_ETIMEDOUT.
+ * 0 (the default) turns keepalive off. */
+#define NNG_OPT_WS_PING_INTERVAL "ws:ping-interval"
+#define NNG_OPT_WS_PONG_TIMEOUT "ws:pong-timeout"
 
 /* ---- URLs ---- */
 

@@ -35,6 +35,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -62,6 +63,13 @@ struct ws_options {
     std::size_t send_frame = 65536;
     // Bound on each wait of the closing handshake.
     std::chrono::milliseconds close_timeout{5000};
+    // Keepalive (0: off).  While a receive waits, a ping goes out after
+    // ping_interval without a byte from the peer; when pong_timeout more
+    // pass without one (0: ping_interval), the connection fails with 1011
+    // and the receive with errc::timed_out.  Nothing is sent or concluded
+    // while no receive waits (the peer's bytes are not read then).
+    std::chrono::milliseconds ping_interval{0};
+    std::chrono::milliseconds pong_timeout{0};
     // Server: the subprotocols it speaks, by preference (the first one the
     // client offers is chosen).  Client: those it offers.
     std::vector<std::string> protocols;
@@ -101,8 +109,12 @@ class NNGHTTP_API websocket {
     // UTF-8 until the op completes).
     op<void> send(std::string_view data, bool text = false);
     op<void> send_text(std::string_view data) { return send(data, true); }
-    // A ping (at most 125 bytes).
+    // A ping (at most 125 bytes).  Completes when it is sent; the pong
+    // comes to on_pong's function.
     op<void> ping(std::string_view payload = {});
+    // f gets the payload of every pong from the peer, on the connection's
+    // event loop (an exception from f is dropped).  Replaces an earlier f.
+    void on_pong(std::function<void(std::string_view payload)> f);
     // The closing handshake (code 0: a close frame without a code).
     op<void> close(std::uint16_t code = 1000, std::string_view reason = {});
     // Closes the connection at once, without a handshake.

@@ -34,7 +34,9 @@
 // Callbacks.  finish() posts the callback to the current worker's executor
 // (a worker's own posts stay on that thread: no wake-up, no hop); a handler
 // already running on a worker uses finish_sync() to run the callback in
-// place.  An aio without a callback completes inline.
+// place, and so does any thread for a callback declared inline (one that
+// only passes the outcome on, as the C++ API's awaiting ops do).  An aio
+// without a callback completes inline.
 
 #include "core/aio.hpp"
 
@@ -493,7 +495,7 @@ void aio::finish_impl(int rv, std::size_t n, bool sync, loop* home) noexcept {
     }
     // Never re-enter a callback that is on this thread's stack (a handler
     // run while that callback waits): it runs once the callback returns.
-    if (sync && !in_callback_here()) {
+    if ((sync || cb_inline_) && !in_callback_here()) {
         run_callback();
     } else if (loop* cur = loop::current(); cur != nullptr || home == nullptr) {
         executor::global().current_or_next().defer(this);

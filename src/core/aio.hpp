@@ -75,6 +75,11 @@ public:
     // ---- consumer side ----
 
     void set_timeout(nng_duration d) noexcept { timeout_ = d; }
+    // Declares that the callback only hands the outcome on (it takes none
+    // of the provider's locks, never waits, and returns at once): it may
+    // then run in the call that completes the operation, on any thread,
+    // rather than be posted to a loop.  Set before the first operation.
+    void set_callback_inline() noexcept { cb_inline_ = true; }
     nng_duration timeout() const noexcept { return timeout_; }
     // Copies niov vectors (at most max_iov, else NNG_EINVAL).
     int set_iov(unsigned niov, const nng_iov* iov) noexcept;
@@ -198,6 +203,7 @@ private:
     callback_fn cb_;
     void* cb_arg_;
     detail::expire_shard& shard_;
+    bool cb_inline_ = false; // see set_callback_inline()
 
     nng_duration timeout_ = NNG_DURATION_INFINITE;
     int result_ = 0;

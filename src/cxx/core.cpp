@@ -230,6 +230,7 @@ void op_base::await_suspend(std::coroutine_handle<> h) {
     h_ = h;
     auto* a = new detail::aio(&op_base::on_done, this);
     a->set_timeout(timeout_);
+    a->set_callback_inline(); // on_done only posts the resumption
     aio_ = reinterpret_cast<nng_aio*>(a);
     if (stop_.stop_possible()) {
         stop_cb_.emplace(stop_, canceller{this}); // may run at once

@@ -36,6 +36,8 @@ ws::settings to_settings(const ws_options& o, ws::role side) {
     s.limits.max_fragments = o.max_fragments;
     s.send_frame = o.send_frame;
     s.close_timeout = static_cast<nng_duration>(o.close_timeout.count());
+    s.ping_interval = static_cast<nng_duration>(o.ping_interval.count());
+    s.pong_timeout = static_cast<nng_duration>(o.pong_timeout.count());
     return s;
 }
 
@@ -140,6 +142,11 @@ op<void> websocket::send(std::string_view data, bool text) {
     o.iov = nng_iov{const_cast<char*>(data.data()), data.size()};
     o.arg_ms = text ? 1 : 0;
     return o;
+}
+
+void websocket::on_pong(std::function<void(std::string_view)> f) {
+    need_open(c_, "websocket::on_pong");
+    core(c_)->set_pong_handler(std::move(f));
 }
 
 op<void> websocket::ping(std::string_view payload) {

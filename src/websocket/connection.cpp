@@ -69,6 +69,9 @@ connection::~connection() {
     if (timer_) {
         timer_->stop();
     }
+    if (ka_timer_) {
+        ka_timer_->stop();
+    }
 }
 
 // The last reference may go inside one of our own callbacks, whose aios
@@ -152,6 +155,7 @@ void connection::send_message(aio* a, bool text, std::size_t limit) {
         return;
     }
     aio_list done;
+    bool close_stream;
     {
         std::lock_guard lk(mtx_);
         if (phase_ != phase::open || close_queued_) {
@@ -178,6 +182,10 @@ void connection::send_message(aio* a, bool text, std::size_t limit) {
             wq_.push_back(std::move(it));
             write_start_locked(done);
         }
+        close_stream = std::exchange(stream_close_pending_, false);
+    }
+    if (close_stream) {
+        stream_->close();
     }
     complete_all(done);
 }
@@ -187,6 +195,7 @@ void connection::ping(aio* a, std::string_view payload) {
         return;
     }
     aio_list done;
+    bool close_stream;
     {
         std::lock_guard lk(mtx_);
         if (payload.size() > max_control_payload) {
@@ -207,6 +216,10 @@ void connection::ping(aio* a, std::string_view payload) {
             ctlq_.push_back(std::move(it));
             write_start_locked(done);
         }
+        close_stream = std::exchange(stream_close_pending_, false);
+    }
+    if (close_stream) {
+        stream_->close();
     }
     complete_all(done);
 }
@@ -386,15 +399,30 @@ void connection::read_more_locked() {
     }
     if (rget_ == rput_) {
         rget_ = rput_ = 0;
-        // Sized by use: a read that filled the buffer asks for a bigger
-        // one (fewer system calls for large messages), one that used an
-        // eighth of a grown buffer gives it back (idle connections keep
-        // the small one).
+        // Sized by use.  A frame that did not fit in one read raises the
+        // size to the next power of two that holds it (so the next frame
+        // like it comes in one system call); a read that filled the buffer
+        // doubles it (many small frames queued); four reads in a row that
+        // used less than an eighth of a grown buffer give it back (idle
+        // connections keep the small one).
         std::size_t ncap = rcap_;
-        if (last_offer_ > 0 && last_read_ == last_offer_ && rcap_ < max_rbuf) {
+        const std::uint64_t frame = dec_.frame_size();
+        if (frame > rcap_ && rcap_ < max_rbuf) {
+            ncap = std::max(rcap_, initial_rbuf);
+            while (ncap < frame && ncap < max_rbuf) {
+                ncap *= 2;
+            }
+            small_reads_ = 0;
+        } else if (last_offer_ > 0 && last_read_ == last_offer_ && rcap_ < max_rbuf) {
             ncap = std::min(max_rbuf, rcap_ * 2);
+            small_reads_ = 0;
         } else if (rcap_ > initial_rbuf && last_read_ < rcap_ / 8) {
-            ncap = initial_rbuf;
+            if (++small_reads_ >= 4) {
+                ncap = initial_rbuf;
+                small_reads_ = 0;
+            }
+        } else {
+            small_reads_ = 0;
         }
         if (ncap != rcap_) {
             rbuf_.reset(new char[ncap]);
@@ -417,6 +445,7 @@ void connection::read_more_locked() {
         rbuf_ = std::move(nbuf);
         rcap_ = ncap;
     }
+    keepalive_locked(); // from the first read on (nothing if off or running)
     nng_iov iov{rbuf_.get() + rput_, rcap_ - rput_};
     last_offer_ = iov.iov_len;
     (void)rd_aio_.set_iov(1, &iov);
@@ -567,7 +596,10 @@ void connection::on_control_locked(const decode_result& r, aio_list& done) {
         }
         break;
     case opcode::pong:
-        break; // unsolicited pongs are allowed; ours carry nothing to match
+        // Unsolicited pongs are allowed; ours carry nothing to match (any
+        // byte from the peer already counts for the keepalive).
+        post_pong_locked(r.data);
+        break;
     case opcode::close:
         on_peer_close_locked(r.close_code, r.close_reason, done);
         break;
@@ -686,6 +718,7 @@ void connection::rd_cb(void* arg) {
         } else {
             c->last_read_ = c->rd_aio_.count();
             c->rput_ += c->last_read_;
+            c->ka_heard_ = true;
             c->pump_locked(done);
         }
         close_stream = std::exchange(c->stream_close_pending_, false);
@@ -736,25 +769,63 @@ void connection::queue_control_locked(opcode op, std::string payload) {
     ctlq_.push_back(std::move(it));
 }
 
+// Sends what is queued.  Most batches fit in the socket's buffer: those
+// go here, with no round trip through wr_aio_ and its callback; the rest
+// of a batch the socket did not take goes through wr_aio_.
 void connection::write_start_locked(aio_list& done) {
-    if (writing_ || phase_ == phase::done || phase_ == phase::draining) {
+    // Bounded: a peer that reads as fast as this thread writes must not
+    // keep it here; what is left waits for wr_cb.
+    for (int batches = 0;; batches++) {
+        if (writing_ || phase_ == phase::done || phase_ == phase::draining) {
+            return;
+        }
+        build_batch_locked();
+        if (segs_.empty()) {
+            return;
+        }
+        std::array<nng_iov, aio::max_iov> iov{};
+        unsigned n = 0;
+        for (const segment& s : segs_) {
+            const char* p = s.ptr != nullptr ? s.ptr : wbuf_.data() + s.off;
+            iov[n++] = nng_iov{const_cast<char*>(p), s.len};
+        }
+        (void)wr_aio_.set_iov(n, iov.data());
+        std::size_t sent = 0;
+        if (batches < 4 && stream_->try_send(iov.data(), n, sent)) {
+            if (sent == wr_aio_.iov_residual()) {
+                if (batch_sent_locked(done)) {
+                    after_close_sent_locked(done);
+                    return;
+                }
+                continue;
+            }
+            wr_aio_.iov_advance(sent);
+        }
+        writing_ = true;
+        add_ref();
+        stream_->send(&wr_aio_);
         return;
     }
-    (void)done;
-    build_batch_locked();
-    if (segs_.empty()) {
-        return;
+}
+
+// The whole batch has reached the stream: its senders are done.  Returns
+// whether it carried our close frame.
+bool connection::batch_sent_locked(aio_list& done) {
+    for (auto [q, k] : {std::pair{&ctlq_, batch_ctl_}, std::pair{&wq_, batch_data_done_}}) {
+        for (std::size_t i = 0; i < k; i++) {
+            out_item& it = (*q)[i];
+            if (it.user != nullptr) {
+                it.user->set_outcome(0, it.total);
+                done.push_back(it.user);
+            }
+        }
+        q->erase(q->begin(), q->begin() + static_cast<std::ptrdiff_t>(k));
     }
-    std::array<nng_iov, aio::max_iov> iov{};
-    unsigned n = 0;
-    for (const segment& s : segs_) {
-        const char* p = s.ptr != nullptr ? s.ptr : wbuf_.data() + s.off;
-        iov[n++] = nng_iov{const_cast<char*>(p), s.len};
+    batch_ctl_ = batch_data_done_ = 0;
+    if (wbuf_.capacity() > max_idle_wbuf) {
+        std::string().swap(wbuf_); // a large batch's room, given back
     }
-    (void)wr_aio_.set_iov(n, iov.data());
-    writing_ = true;
-    add_ref();
-    stream_->send(&wr_aio_);
+    return std::exchange(batch_has_close_, false);
 }
 
 // Frames the front of the queues into wbuf_ and segs_: control frames
@@ -943,22 +1014,7 @@ void connection::wr_cb(void* arg) {
             c->stream_->send(&c->wr_aio_);
         } else {
             c->writing_ = false;
-            for (auto [q, k] : {std::pair{&c->ctlq_, c->batch_ctl_}, std::pair{&c->wq_, c->batch_data_done_}}) {
-                for (std::size_t i = 0; i < k; i++) {
-                    out_item& it = (*q)[i];
-                    if (it.user != nullptr) {
-                        it.user->set_outcome(0, it.total);
-                        done.push_back(it.user);
-                    }
-                }
-                q->erase(q->begin(), q->begin() + static_cast<std::ptrdiff_t>(k));
-            }
-            c->batch_ctl_ = c->batch_data_done_ = 0;
-            if (c->wbuf_.capacity() > max_idle_wbuf) {
-                std::string().swap(c->wbuf_); // a large batch's room, given back
-            }
-            if (c->batch_has_close_) {
-                c->batch_has_close_ = false;
+            if (c->batch_sent_locked(done)) {
                 c->after_close_sent_locked(done);
             } else {
                 c->write_start_locked(done);
@@ -1064,48 +1120,6 @@ void connection::after_close_sent_locked(aio_list& done) {
 
 // ---- ending ----
 
-// Each wait of the closing handshake gets its own close_timeout: a
-// running timer is re-armed (timer_cb starts it again).
-void connection::start_timer_locked() {
-    if (timer_running_) {
-        rearm_ = true;
-        timer_->abort(NNG_ECANCELED);
-        return;
-    }
-    timer_running_ = true;
-    add_ref();
-    if (!timer_) {
-        timer_ = std::make_unique<aio>(&connection::timer_cb, this);
-    }
-    timer_->sleep(cfg_.close_timeout);
-}
-
-void connection::timer_cb(void* arg) {
-    auto* c = static_cast<connection*>(arg);
-    aio_list done;
-    bool close_stream;
-    {
-        std::lock_guard lk(c->mtx_);
-        c->timer_running_ = false;
-        if (std::exchange(c->rearm_, false) && c->phase_ != phase::done) {
-            c->start_timer_locked();
-        } else if (c->timer_->result() == 0 && c->phase_ != phase::done) {
-            if (c->peer_code_ == 0) {
-                c->peer_code_ = close_abnormal;
-            }
-            c->shut_locked(done);
-        }
-        close_stream = std::exchange(c->stream_close_pending_, false);
-    }
-    if (close_stream) {
-        c->stream_->close();
-    }
-    while (aio* a = done.pop_front()) {
-        a->complete(true, c->home_);
-    }
-    c->release();
-}
-
 void connection::fail_all_locked(int err, aio_list& done) {
     while (aio* a = rq_.pop_front()) {
         if (a->prov_tag == tag_bytes && a->count() > 0) {
@@ -1146,6 +1160,9 @@ void connection::shut_locked(aio_list& done) {
     }
     if (timer_running_) {
         timer_->abort(NNG_ECLOSED);
+    }
+    if (ka_running_) {
+        ka_timer_->abort(NNG_ECLOSED);
     }
 }
 

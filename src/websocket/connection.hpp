@@ -54,6 +54,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -74,6 +75,14 @@ struct settings {
     // close code 1003 (unsupported data) and the waiting receive with
     // NNG_EPROTO (a ws:// stream without NNG_OPT_WS_RECV_TEXT).
     bool refuse_text = false;
+    // Keepalive (0: off, as NNG).  While the stream is read (a receive
+    // waits), a ping goes out after ping_interval without a byte from the
+    // peer; if pong_timeout more pass without one (<= 0: ping_interval),
+    // the connection fails with 1011 and the waiting receive with
+    // NNG_ETIMEDOUT.  While nobody receives, the peer's bytes stay unread,
+    // so nothing is concluded and no ping is sent.
+    nng_duration ping_interval = 0;
+    nng_duration pong_timeout = 0;
 };
 
 // What recv_message() delivers.
@@ -117,6 +126,10 @@ class connection final : public ref_counted {
     // connection ended without one (0 while open); and its reason.
     std::uint16_t peer_close_code() const;
     std::string peer_close_reason() const;
+    // Called with the payload of every pong that arrives (on the
+    // connection's loop, no lock held; an exception it throws is dropped).
+    void set_pong_handler(std::function<void(std::string_view)> f);
+
     // Whether the connection is fully closed (the stream too).
     bool closed() const;
     // Whether it is still open for messages both ways: no close frame
@@ -175,12 +188,18 @@ class connection final : public ref_counted {
     void queue_control_locked(opcode op, std::string payload);
     void queue_app_close_locked(std::string payload, aio_list& done);
     void write_start_locked(aio_list& done);
+    bool batch_sent_locked(aio_list& done);
     void build_batch_locked();
     void after_close_sent_locked(aio_list& done);
     // Whether a close frame waits in ctlq_, or one is being written.
     bool close_pending_locked() const;
     static void wr_cb(void* arg);
     static void cancel_wr(aio* a, void* arg, int err);
+
+    // Keepalive (connection_timers.cpp).
+    void keepalive_locked();
+    static void keepalive_cb(void* arg);
+    void post_pong_locked(std::string_view payload);
 
     // Ending.
     void start_timer_locked();
@@ -214,6 +233,7 @@ class connection final : public ref_counted {
     std::unique_ptr<char[]> rbuf_;
     std::size_t rcap_ = 0, rget_ = 0, rput_ = 0;
     std::size_t last_offer_ = 0, last_read_ = 0; // the last read's room and take
+    std::uint8_t small_reads_ = 0; // reads in a row that used little of a grown buffer
     std::string cur_;        // the message being assembled (recv_message)
     bool cur_text_ = false;
     bool cur_open_ = false;  // a message is being assembled
@@ -237,6 +257,13 @@ class connection final : public ref_counted {
     std::unique_ptr<aio> timer_;
     bool timer_running_ = false;
     bool rearm_ = false; // the running timer was aborted to start again
+
+    // Keepalive (made when first needed).
+    std::unique_ptr<aio> ka_timer_;
+    bool ka_running_ = false;
+    bool ka_heard_ = false;  // a byte from the peer since the timer was set
+    bool ka_pinged_ = false; // our ping is out, unanswered
+    std::function<void(std::string_view)> on_pong_;
 };
 
 } // namespace nnghttp::detail::ws

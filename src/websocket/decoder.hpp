@@ -148,6 +148,10 @@ class frame_decoder {
     // Whether every frame begun so far has ended (the next byte is the
     // first of a frame header).
     bool between_frames() const noexcept { return st_ == state::header && hread_ == 0; }
+    // Payload bytes of the current frame still to come (0 outside a payload).
+    std::uint64_t payload_remaining() const noexcept { return st_ == state::payload ? remaining_ : 0; }
+    // Header plus payload length of the current frame (0 outside a payload).
+    std::uint64_t frame_size() const noexcept { return st_ == state::payload ? hread_ + length_ : 0; }
     // Stream bytes consumed since construction or reset().
     std::uint64_t offset() const noexcept { return pos_; }
 

@@ -98,6 +98,8 @@ settings endpoint_options::connection_settings(role side) const {
     // NNG sends it, unless there is no limit.
     s.send_frame = send_max != 0 ? send_max : 65536;
     s.refuse_text = !recv_text;
+    s.ping_interval = ping_interval;
+    s.pong_timeout = pong_timeout;
     return s;
 }
 
@@ -119,6 +121,12 @@ int endpoint_options::get(std::string_view name, const opt_out& out) const {
     }
     if (name == NNG_OPT_WS_RECV_TEXT) {
         return copy_out(recv_text, out);
+    }
+    if (name == NNG_OPT_WS_PING_INTERVAL) {
+        return copy_out_ms(ping_interval, out);
+    }
+    if (name == NNG_OPT_WS_PONG_TIMEOUT) {
+        return copy_out_ms(pong_timeout, out);
     }
     return NNG_ENOTSUP;
 }
@@ -151,6 +159,17 @@ int endpoint_options::set(std::string_view name, const opt_in& in) {
     }
     if (name == NNG_OPT_WS_RECV_TEXT) {
         return copy_in(recv_text, in);
+    }
+    if (name == NNG_OPT_WS_PING_INTERVAL || name == NNG_OPT_WS_PONG_TIMEOUT) {
+        nng_duration d = 0;
+        if (int rv = copy_in_ms(d, in); rv != 0) {
+            return rv;
+        }
+        if (d < 0) {
+            return NNG_EINVAL;
+        }
+        (name == NNG_OPT_WS_PING_INTERVAL ? ping_interval : pong_timeout) = d;
+        return 0;
     }
     return NNG_ENOTSUP;
 }
@@ -248,6 +267,12 @@ int ws_stream::get(std::string_view name, const opt_out& out) {
         if (name == NNG_OPT_WS_REQUEST_URI) {
             return copy_out_string(info_->uri, out);
         }
+        if (name == NNG_OPT_WS_PING_INTERVAL) {
+            return copy_out_ms(c_->config().ping_interval, out);
+        }
+        if (name == NNG_OPT_WS_PONG_TIMEOUT) {
+            return copy_out_ms(c_->config().pong_timeout, out);
+        }
         const http::header_list* l = nullptr;
         std::string_view field;
         if (has_prefix(name, NNG_OPT_WS_REQUEST_HEADER)) {
@@ -276,7 +301,8 @@ int ws_stream::set(std::string_view name, const opt_in& in) {
     // What the handshake said, and the modes the stream was made with.
     if (name == NNG_OPT_WS_SEND_TEXT || name == NNG_OPT_WS_RECV_TEXT ||
         name == NNG_OPT_WS_REQUEST_HEADERS || name == NNG_OPT_WS_RESPONSE_HEADERS ||
-        name == NNG_OPT_WS_REQUEST_URI || has_prefix(name, NNG_OPT_WS_REQUEST_HEADER) ||
+        name == NNG_OPT_WS_REQUEST_URI || name == NNG_OPT_WS_PING_INTERVAL ||
+        name == NNG_OPT_WS_PONG_TIMEOUT || has_prefix(name, NNG_OPT_WS_REQUEST_HEADER) ||
         has_prefix(name, NNG_OPT_WS_RESPONSE_HEADER)) {
         return NNG_EREADONLY;
     }

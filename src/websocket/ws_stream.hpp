@@ -75,6 +75,8 @@ struct endpoint_options {
     std::string protocol;              // NNG_OPT_WS_PROTOCOL, as set
     bool send_text = false;
     bool recv_text = false;
+    nng_duration ping_interval = 0; // NNG_OPT_WS_PING_INTERVAL (ours)
+    nng_duration pong_timeout = 0;  // NNG_OPT_WS_PONG_TIMEOUT (ours)
     http::header_list headers; // extra request (dialer) or response fields
 
     // The names in protocol, in order.

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <future>
 #include <string>
@@ -356,4 +357,67 @@ TEST(CxxWebSocket, ReceiveIntoOneBufferReusesIt) {
         }
         co_await ws.close().timeout(5s);
     }(url));
+}
+
+TEST(CxxWebSocket, KeepaliveFailsAPeerThatNeverAnswersWith1011) {
+    std::promise<seen> p;
+    auto f = p.get_future();
+    nnghttp::server srv("http://127.0.0.1:0");
+    nnghttp::ws_options o;
+    o.ping_interval = 100ms;
+    o.pong_timeout = 100ms;
+    srv.ws("/ka", recorder(p), o);
+    srv.start();
+    auto url = ws_url(srv, "/ka");
+    // No receive waits on this side, so the server's ping is never read
+    // and never answered.
+    websocket ws = nnghttp::run([](std::string u) -> task<websocket> {
+        co_return co_await websocket::connect(u).timeout(5s);
+    }(url));
+    auto t0 = std::chrono::steady_clock::now();
+    ASSERT_EQ(f.wait_for(5s), std::future_status::ready);
+    EXPECT_GE(std::chrono::steady_clock::now() - t0, 150ms); // an interval, then the pong timeout
+    seen s = f.get();
+    EXPECT_EQ(s.ec, nnghttp::errc::timed_out);
+    nnghttp::run([](websocket& w) -> task<void> {
+        // What the server sent: its ping, then a close with 1011.
+        auto m = co_await w.receive().timeout(5s).no_throw();
+        EXPECT_EQ(m.ec, nnghttp::errc::closed);
+        EXPECT_EQ(w.close_code(), 1011);
+    }(ws));
+}
+
+TEST(CxxWebSocket, KeepaliveKeepsAnAnsweringPeerAndPongsReachTheHandler) {
+    std::atomic<int> pongs{0};
+    nnghttp::server srv("http://127.0.0.1:0");
+    nnghttp::ws_options o;
+    o.ping_interval = 40ms;
+    srv.ws("/ka", [&pongs](websocket ws) -> task<void> {
+        ws.on_pong([&pongs](std::string_view payload) {
+            EXPECT_TRUE(payload.empty()); // the keepalive's pings carry nothing
+            pongs++;
+        });
+        co_await echo(std::move(ws));
+    }, o);
+    srv.start();
+    auto url = ws_url(srv, "/ka");
+    nnghttp::run([](std::string u, std::atomic<int>& n) -> task<void> {
+        auto ws = co_await websocket::connect(u).timeout(5s);
+        // A receive waits (so pings are answered) and nothing else comes.
+        auto r = co_await ws.receive().timeout(500ms).no_throw();
+        EXPECT_EQ(r.ec, nnghttp::errc::timed_out);
+        EXPECT_GE(n.load(), 2); // pinged and answered, more than once
+        co_await ws.send_text("still here").timeout(5s);
+        auto m = co_await ws.receive().timeout(5s);
+        EXPECT_EQ(m.data, "still here");
+        // The application's own ping: its pong comes to on_pong.
+        std::promise<std::string> pong;
+        auto pf = pong.get_future();
+        ws.on_pong([&pong](std::string_view p) { pong.set_value(std::string(p)); });
+        co_await ws.ping("are you there").timeout(5s);
+        (void)co_await ws.receive().timeout(300ms).no_throw(); // reads the pong
+        EXPECT_EQ(pf.wait_for(2s), std::future_status::ready);
+        EXPECT_EQ(pf.get(), "are you there");
+        co_await ws.close().timeout(5s);
+    }(url, pongs));
 }

@@ -259,3 +259,38 @@ TEST(WsOptions, DialerTcpOptionsApplyToStreams) {
 }
 
 } // namespace
+
+// Keepalive (our extension): the options on both endpoints, read-only on
+// streams; a peer that never reads never answers the pings and is failed.
+TEST(WsOptions, KeepaliveFailsAPeerThatDoesNotAnswer) {
+    ws_setup p;
+    nng_duration d = -1;
+    ASSERT_EQ(nng_stream_listener_get_ms(p.l, NNG_OPT_WS_PING_INTERVAL, &d), 0);
+    EXPECT_EQ(d, 0); // off by default, as NNG has none
+    EXPECT_EQ(nng_stream_listener_set_ms(p.l, NNG_OPT_WS_PING_INTERVAL, -5), NNG_EINVAL);
+    ASSERT_EQ(nng_stream_listener_set_ms(p.l, NNG_OPT_WS_PING_INTERVAL, 100), 0);
+    ASSERT_EQ(nng_stream_listener_set_ms(p.l, NNG_OPT_WS_PONG_TIMEOUT, 100), 0);
+    ASSERT_EQ(nng_stream_listener_get_ms(p.l, NNG_OPT_WS_PING_INTERVAL, &d), 0);
+    EXPECT_EQ(d, 100);
+    p.listen();
+    ASSERT_EQ(nng_stream_dialer_get_ms(p.d, NNG_OPT_WS_PONG_TIMEOUT, &d), 0);
+    EXPECT_EQ(d, 0);
+    p.connect();
+    ASSERT_EQ(nng_stream_get_ms(p.srv, NNG_OPT_WS_PONG_TIMEOUT, &d), 0);
+    EXPECT_EQ(d, 100);
+    EXPECT_EQ(nng_stream_set_ms(p.srv, NNG_OPT_WS_PING_INTERVAL, 10), NNG_EREADONLY);
+    ASSERT_EQ(nng_stream_get_ms(p.cli, NNG_OPT_WS_PING_INTERVAL, &d), 0);
+    EXPECT_EQ(d, 0); // the dialer's own setting
+
+    // The dialed side never receives, so the server's ping is not read.
+    nng_time t0 = nng_clock();
+    int rv = 0;
+    EXPECT_EQ(recv_some(p.srv, 16, &rv), "");
+    EXPECT_EQ(rv, NNG_ETIMEDOUT);
+    nng_duration took = static_cast<nng_duration>(nng_clock() - t0);
+    EXPECT_GE(took, 150);
+    EXPECT_LT(took, 3000);
+    // The dialed side then finds the ping and the close (1011) behind it.
+    EXPECT_EQ(recv_some(p.cli, 16, &rv), "");
+    EXPECT_EQ(rv, NNG_ECLOSED);
+}
