@@ -30,6 +30,7 @@
 #pragma once
 
 #include <nnghttp/config.hpp>
+#include <nnghttp/message.hpp>
 #include <nnghttp/task.hpp>
 
 #include <chrono>
@@ -51,6 +52,31 @@ struct ws_message {
     bool text = false; // a text message (UTF-8, checked), else binary
 };
 
+// An opening handshake, as a server route's on_upgrade sees it: after the
+// library found it well formed, before anything is answered.  The hook
+// may refuse it (any status but 101, with a body), or accept it with
+// extra answer fields and another subprotocol.
+struct ws_upgrade {
+    const request& req;  // the client's request (valid during the call)
+    nng_sockaddr peer{}; // the client's address
+    // The subprotocol to answer with: the route's choice on entry; the
+    // hook may set one the client offered, or "" for none.
+    std::string protocol;
+    // Extra fields of the answer (the handshake's own fields stay).
+    std::vector<std::pair<std::string, std::string>> headers;
+    // 101 accepts; anything else (200-599) refuses with that status and
+    // body (text/plain; empty: the server's error page).
+    std::uint16_t status = 101;
+    std::string body;
+
+    // Shorthands.
+    std::string_view origin() const noexcept { return req.header("Origin").value_or(""); }
+    void refuse(std::uint16_t s, std::string_view b = {}) {
+        status = s;
+        body.assign(b);
+    }
+};
+
 // Settings of a WebSocket endpoint (a server route or a client).
 struct ws_options {
     // Largest message and frame accepted; more fails the connection with
@@ -70,6 +96,10 @@ struct ws_options {
     // while no receive waits (the peer's bytes are not read then).
     std::chrono::milliseconds ping_interval{0};
     std::chrono::milliseconds pong_timeout{0};
+    // Bound on the bytes of messages queued for sending and not yet handed
+    // to the connection (0: none).  Past it, send() and enqueue() wait, in
+    // order, for room; a message larger than the bound goes in alone.
+    std::size_t max_send_queue = 16u << 20;
     // Server: the subprotocols it speaks, by preference (the first one the
     // client offers is chosen).  Client: those it offers.
     std::vector<std::string> protocols;
@@ -80,6 +110,10 @@ struct ws_options {
     std::vector<std::pair<std::string, std::string>> headers;
     // Server: also serve every path below the route's (as handler::tree).
     bool tree = false;
+    // Server: sees every opening handshake first, on the server's event
+    // loop (it must not block); unset, none is refused (as NNG).  An
+    // exception it throws refuses with 500.
+    std::function<void(ws_upgrade&)> on_upgrade;
 };
 
 class NNGHTTP_API websocket {
@@ -109,6 +143,13 @@ class NNGHTTP_API websocket {
     // UTF-8 until the op completes).
     op<void> send(std::string_view data, bool text = false);
     op<void> send_text(std::string_view data) { return send(data, true); }
+    // One message the library takes over: completes as soon as it is
+    // queued (at once while fewer than ws_options::max_send_queue bytes
+    // wait to go; else when they have gone), not when it is sent.  A
+    // failure to send it later shows in the next receive or send.
+    op<void> enqueue(std::string data, bool text = false);
+    // Bytes of messages queued and not yet handed to the connection.
+    std::size_t buffered_amount() const;
     // A ping (at most 125 bytes).  Completes when it is sent; the pong
     // comes to on_pong's function.
     op<void> ping(std::string_view payload = {});

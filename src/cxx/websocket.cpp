@@ -9,10 +9,13 @@
 #include "http/client.hpp"
 #include "http/conn.hpp"
 #include "http/handler.hpp"
+#include "http/parser.hpp"
 #include "http/server.hpp"
 #include "websocket/connection.hpp"
+#include "websocket/handshake.hpp"
 #include "websocket/upgrade.hpp"
 
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <utility>
@@ -38,6 +41,7 @@ ws::settings to_settings(const ws_options& o, ws::role side) {
     s.close_timeout = static_cast<nng_duration>(o.close_timeout.count());
     s.ping_interval = static_cast<nng_duration>(o.ping_interval.count());
     s.pong_timeout = static_cast<nng_duration>(o.pong_timeout.count());
+    s.max_send_queue = o.max_send_queue;
     return s;
 }
 
@@ -128,6 +132,26 @@ op<void> websocket::receive(ws_message& m) {
     o.drop_msg = &drop_message;
     o.iov.iov_buf = &m;
     return o;
+}
+
+op<void> websocket::enqueue(std::string data, bool text) {
+    need_open(c_, "websocket::enqueue");
+    op<void> o(
+        [](api_detail::op_base& self, nng_aio* a) {
+            core(self.obj)->send_owned(core(a), static_cast<std::string*>(self.msg),
+                                       self.arg_ms != 0);
+        },
+        [](op<void>&) {});
+    o.obj = c_;
+    o.msg = new std::string(std::move(data));
+    o.drop_msg = [](void* p) { delete static_cast<std::string*>(p); };
+    o.arg_ms = text ? 1 : 0;
+    return o;
+}
+
+std::size_t websocket::buffered_amount() const {
+    need_open(c_, "websocket::buffered_amount");
+    return core(c_)->queued_bytes();
 }
 
 op<void> websocket::send(std::string_view data, bool text) {
@@ -276,6 +300,7 @@ namespace {
 
 struct ws_route final : detail::ref_counted {
     std::function<void(websocket)> fn;
+    std::function<void(ws_upgrade&)> on_upgrade;
     ws::accept_options accept;
     ws::settings cfg;
 };
@@ -296,6 +321,84 @@ void on_ready(void* arg, int rv, ws::connection* c, std::unique_ptr<ws::handshak
     }
 }
 
+// Fields of a 101 that the handshake owns: the hook cannot change them.
+bool handshake_field(std::string_view name) {
+    for (std::string_view f : {"Upgrade", "Connection", "Sec-WebSocket-Accept",
+                               "Sec-WebSocket-Protocol", "Sec-WebSocket-Extensions"}) {
+        if (h::iequals(name, f)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+// Replaces res with a refusal: status, a text body or the error page.
+void refuse_with(h::response& res, std::uint16_t status, const std::string& body) {
+    res = h::response();
+    if (body.empty()) {
+        h::make_error(res, status);
+    } else {
+        res.set_status(status);
+        res.set_reason(h::reason_phrase(status));
+        res.headers().set("Content-Type", "text/plain; charset=utf-8");
+        res.copy_data(body.data(), body.size());
+    }
+}
+
+// Runs the route's on_upgrade on a well-formed handshake (res is its
+// 101).  Returns the status to answer with; res and protocol follow the
+// hook's verdict.
+std::uint16_t ask_hook(const ws_route& r, h::request& req, h::conn& conn, h::response& res,
+                       std::string& protocol) {
+    request view(borrow, reinterpret_cast<nng_http_req*>(&req));
+    ws_upgrade u{view};
+    std::size_t sz = sizeof u.peer;
+    (void)conn.underlying().get(NNG_OPT_REMADDR,
+                                detail::opt_out{&u.peer, &sz, detail::opt_type::sockaddr});
+    u.protocol = protocol;
+    try {
+        r.on_upgrade(u);
+    } catch (const std::exception& e) {
+        refuse_with(res, 500, std::string("WebSocket upgrade hook failed: ") + e.what() + "\n");
+        return 500;
+    } catch (...) {
+        refuse_with(res, 500, "WebSocket upgrade hook failed\n");
+        return 500;
+    }
+    if (u.status != 101) {
+        std::uint16_t st = u.status >= 200 && u.status <= 599 ? u.status : 500;
+        refuse_with(res, st, u.body);
+        for (auto& [name, value] : u.headers) {
+            res.headers().set(name, value);
+        }
+        return st;
+    }
+    if (u.protocol != protocol) {
+        std::vector<std::string_view> offered;
+        if (const char* p = req.get_header("Sec-WebSocket-Protocol"); p != nullptr) {
+            (void)ws::parse_protocols(p, offered); // checked by answer_upgrade
+        }
+        if (!u.protocol.empty() &&
+            std::find(offered.begin(), offered.end(), u.protocol) == offered.end()) {
+            refuse_with(res, 500, "WebSocket upgrade hook chose the subprotocol \"" + u.protocol +
+                                      "\", which the client did not offer\n");
+            return 500;
+        }
+        protocol = u.protocol;
+        if (protocol.empty()) {
+            (void)res.headers().remove("Sec-WebSocket-Protocol");
+        } else {
+            res.headers().set("Sec-WebSocket-Protocol", protocol);
+        }
+    }
+    for (auto& [name, value] : u.headers) {
+        if (!handshake_field(name)) {
+            res.headers().set(name, value);
+        }
+    }
+    return 101;
+}
+
 void on_request(nng_aio* a) {
     detail::aio* ca = core(a);
     auto* req = static_cast<h::request*>(ca->input(0));
@@ -305,6 +408,9 @@ void on_request(nng_aio* a) {
     auto res = std::make_unique<h::response>();
     std::string protocol;
     std::uint16_t status = ws::answer_upgrade(*req, r->accept, *res, protocol);
+    if (status == 101 && r->on_upgrade) {
+        status = ask_hook(*r, *req, *conn, *res, protocol);
+    }
     if (status != 101) {
         ca->set_output(0, res.release()); // the server sends and frees it
         ca->finish(0, 0);
@@ -331,6 +437,7 @@ server& server::add_ws(std::string_view path, std::function<void(websocket)> f, 
         r->accept.headers.set(name, value);
     }
     r->cfg = to_settings(opts, ws::role::server);
+    r->on_upgrade = std::move(opts.on_upgrade);
     auto* hd = new h::handler(h::handler::kind::custom, path, &on_request);
     (void)hd->set_data(r, [](void* p) { static_cast<ws_route*>(p)->release(); });
     hd->collect_body(false, 0);

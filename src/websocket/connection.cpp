@@ -31,6 +31,11 @@ constexpr std::size_t max_queued_pongs = 16;
 // Which receive an aio in rq_ is (prov_tag).
 constexpr std::uintptr_t tag_message = 1;
 constexpr std::uintptr_t tag_bytes = 2;
+// Which send an aio in sendwait_ is (prov_tag): the caller's bytes or a
+// message taken over, and text or binary.
+constexpr std::uintptr_t tag_send_ref = 4;
+constexpr std::uintptr_t tag_send_owned = 8;
+constexpr std::uintptr_t tag_text = 16;
 
 int error_for(frame_error e) {
     return close_code(e) == close_too_big ? NNG_EMSGSIZE : NNG_EPROTO;
@@ -165,22 +170,14 @@ void connection::send_message(aio* a, bool text, std::size_t limit) {
             a->set_outcome(rv, 0);
             done.push_back(a);
         } else {
-            out_item it;
-            it.user = a;
-            it.op = text ? opcode::text : opcode::binary;
-            for (unsigned i = 0; i < a->iov_count(); i++) {
-                nng_iov v = a->iov()[i];
-                if (limit > 0) {
-                    if (it.total == limit) {
-                        break;
-                    }
-                    v.iov_len = std::min(v.iov_len, limit - it.total);
-                }
-                it.iov[it.niov++] = v;
-                it.total += v.iov_len;
+            a->prov_tag = tag_send_ref | (text ? tag_text : 0);
+            a->prov_ptr = reinterpret_cast<void*>(limit); // (no other use for a send)
+            if (has_room_locked(limit > 0 ? std::min(limit, a->iov_residual()) : a->iov_residual())) {
+                admit_locked(a, done);
+                write_start_locked(done);
+            } else {
+                sendwait_.push_back(a);
             }
-            wq_.push_back(std::move(it));
-            write_start_locked(done);
         }
         close_stream = std::exchange(stream_close_pending_, false);
     }
@@ -188,6 +185,106 @@ void connection::send_message(aio* a, bool text, std::size_t limit) {
         stream_->close();
     }
     complete_all(done);
+}
+
+void connection::send_owned(aio* a, std::string* data, bool text) {
+    if (!a->begin()) {
+        return;
+    }
+    aio_list done;
+    bool close_stream;
+    {
+        std::lock_guard lk(mtx_);
+        if (phase_ != phase::open || close_queued_) {
+            a->set_outcome(closed_err_, 0);
+            done.push_back(a);
+        } else if (int rv = a->schedule(&connection::cancel_wr, this, this); rv != 0) {
+            a->set_outcome(rv, 0);
+            done.push_back(a);
+        } else {
+            a->prov_tag = tag_send_owned | (text ? tag_text : 0);
+            a->prov_ptr = data;
+            if (has_room_locked(data->size())) {
+                admit_locked(a, done);
+                write_start_locked(done);
+            } else {
+                sendwait_.push_back(a);
+            }
+        }
+        close_stream = std::exchange(stream_close_pending_, false);
+    }
+    if (close_stream) {
+        stream_->close();
+    }
+    complete_all(done);
+}
+
+std::size_t connection::queued_bytes() const {
+    std::lock_guard lk(mtx_);
+    return queued_bytes_;
+}
+
+// Whether a send of n bytes may join wq_ now: nobody waits before it, and
+// it fits (or the queue is empty).
+bool connection::has_room_locked(std::size_t n) const {
+    return sendwait_.empty() && (cfg_.max_send_queue == 0 || queued_bytes_ == 0 ||
+                                 queued_bytes_ + n <= cfg_.max_send_queue);
+}
+
+// Puts the send a into wq_.  A message taken over is done at once.
+void connection::admit_locked(aio* a, aio_list& done) {
+    out_item it;
+    it.op = (a->prov_tag & tag_text) != 0 ? opcode::text : opcode::binary;
+    if ((a->prov_tag & tag_send_owned) != 0) {
+        auto* data = static_cast<std::string*>(a->prov_ptr);
+        it.kept = std::make_unique<std::string>(std::move(*data));
+        it.iov[0] = nng_iov{it.kept->data(), it.kept->size()};
+        it.niov = 1;
+        it.total = it.kept->size();
+        a->set_outcome(0, it.total);
+        done.push_back(a);
+    } else {
+        it.user = a;
+        const auto limit = reinterpret_cast<std::size_t>(a->prov_ptr);
+        for (unsigned i = 0; i < a->iov_count(); i++) {
+            nng_iov v = a->iov()[i];
+            if (limit > 0) {
+                if (it.total == limit) {
+                    break;
+                }
+                v.iov_len = std::min(v.iov_len, limit - it.total);
+            }
+            it.iov[it.niov++] = v;
+            it.total += v.iov_len;
+        }
+    }
+    queued_bytes_ += it.total;
+    wq_.push_back(std::move(it));
+}
+
+// Lets in the waiting sends that fit now, in order.
+void connection::admit_waiting_locked(aio_list& done) {
+    while (aio* a = sendwait_.front()) {
+        std::size_t n = (a->prov_tag & tag_send_owned) != 0
+                            ? static_cast<std::string*>(a->prov_ptr)->size()
+                            : std::min(a->iov_residual(),
+                                       reinterpret_cast<std::size_t>(a->prov_ptr) > 0
+                                           ? reinterpret_cast<std::size_t>(a->prov_ptr)
+                                           : a->iov_residual());
+        if (cfg_.max_send_queue != 0 && queued_bytes_ != 0 &&
+            queued_bytes_ + n > cfg_.max_send_queue) {
+            return;
+        }
+        sendwait_.pop_front();
+        admit_locked(a, done);
+    }
+}
+
+void connection::fail_waiting_locked(int err, aio_list& done) {
+    while (aio* a = sendwait_.pop_front()) {
+        a->set_outcome(err, 0);
+        done.push_back(a);
+    }
 }
 
 void connection::ping(aio* a, std::string_view payload) {
@@ -289,11 +386,15 @@ void connection::close_and_end(std::uint16_t code) {
                 done.push_back(a);
             }
             // Sends none of whose bytes has gone: they never will.
+            fail_waiting_locked(closed_err_, done);
             for (auto* q : {&ctlq_, &wq_}) {
                 for (auto it = q->begin(); it != q->end();) {
                     if (it->user != nullptr && !it->started) {
                         it->user->set_outcome(closed_err_, 0);
                         done.push_back(it->user);
+                        if (q == &wq_) {
+                            queued_bytes_ -= it->total;
+                        }
                         it = q->erase(it);
                     } else {
                         ++it;
@@ -818,10 +919,14 @@ bool connection::batch_sent_locked(aio_list& done) {
                 it.user->set_outcome(0, it.total);
                 done.push_back(it.user);
             }
+            if (q == &wq_) {
+                queued_bytes_ -= it.total;
+            }
         }
         q->erase(q->begin(), q->begin() + static_cast<std::ptrdiff_t>(k));
     }
     batch_ctl_ = batch_data_done_ = 0;
+    admit_waiting_locked(done);
     if (wbuf_.capacity() > max_idle_wbuf) {
         std::string().swap(wbuf_); // a large batch's room, given back
     }
@@ -1039,8 +1144,15 @@ void connection::cancel_wr(aio* a, void* arg, int err) {
     bool close_stream = false;
     {
         std::lock_guard lk(c->mtx_);
-        bool found = false;
+        bool found = c->sendwait_.remove(a);
+        if (found) {
+            a->set_outcome(err, 0);
+            done.push_back(a);
+        }
         for (auto* q : {&c->ctlq_, &c->wq_}) {
+            if (found) {
+                break;
+            }
             for (auto it = q->begin(); it != q->end(); ++it) {
                 if (it->user != a) {
                     continue;
@@ -1063,9 +1175,14 @@ void connection::cancel_wr(aio* a, void* arg, int err) {
                     c->shut_locked(done);
                     close_stream = std::exchange(c->stream_close_pending_, false);
                 } else {
+                    if (q == &c->wq_) {
+                        c->queued_bytes_ -= it->total;
+                    }
                     q->erase(it);
                     a->set_outcome(err, 0);
                     done.push_back(a);
+                    c->admit_waiting_locked(done);
+                    c->write_start_locked(done);
                 }
                 break;
             }
@@ -1073,6 +1190,7 @@ void connection::cancel_wr(aio* a, void* arg, int err) {
                 break;
             }
         }
+        close_stream = std::exchange(c->stream_close_pending_, false) || close_stream;
     }
     if (close_stream) {
         c->stream_->close();
@@ -1083,6 +1201,8 @@ void connection::cancel_wr(aio* a, void* arg, int err) {
 void connection::after_close_sent_locked(aio_list& done) {
     close_sent_ = true;
     // Nothing may follow the close frame.
+    fail_waiting_locked(closed_err_, done);
+    queued_bytes_ = 0;
     for (auto* q : {&wq_, &ctlq_}) {
         for (out_item& it : *q) {
             if (it.user != nullptr) {
@@ -1140,9 +1260,11 @@ void connection::fail_all_locked(int err, aio_list& done) {
             }
         }
     }
+    fail_waiting_locked(err, done);
     if (!writing_) {
         ctlq_.clear();
         wq_.clear();
+        queued_bytes_ = 0;
     }
 }
 

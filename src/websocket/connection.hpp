@@ -83,6 +83,11 @@ struct settings {
     // so nothing is concluded and no ping is sent.
     nng_duration ping_interval = 0;
     nng_duration pong_timeout = 0;
+    // Bound on the payload bytes of messages queued and not yet wholly
+    // handed to the stream (0: none, as NNG).  A send past it waits, in
+    // order, until the queue has room (a message larger than the bound is
+    // let in when the queue is empty).
+    std::size_t max_send_queue = 0;
 };
 
 // What recv_message() delivers.
@@ -103,6 +108,12 @@ class connection final : public ref_counted {
     // the count of payload bytes.  limit > 0: only the first limit bytes
     // of the vectors make the message (the count says how many went).
     void send_message(aio* a, bool text, std::size_t limit = 0);
+    // Takes *data over as one message and completes as soon as it is
+    // queued (within settings::max_send_queue), not when it is sent.
+    // *data must stay valid until then.
+    void send_owned(aio* a, std::string* data, bool text);
+    // Payload bytes queued for sending and not yet handed to the stream.
+    std::size_t queued_bytes() const;
     // A ping with this payload (at most 125 bytes, else NNG_EINVAL);
     // completes once the frame is handed to the stream.
     void ping(aio* a, std::string_view payload);
@@ -152,6 +163,7 @@ class connection final : public ref_counted {
         std::size_t cur_off = 0;
         std::size_t total = 0;    // payload bytes
         std::size_t framed = 0;   // payload bytes put into frames so far
+        std::unique_ptr<std::string> kept; // a message send_owned() took over
         bool started = false;     // a frame of it has gone to the stream
         bool is_close = false;
         int err = 0;              // failed while its bytes were in flight
@@ -189,6 +201,10 @@ class connection final : public ref_counted {
     void queue_app_close_locked(std::string payload, aio_list& done);
     void write_start_locked(aio_list& done);
     bool batch_sent_locked(aio_list& done);
+    bool has_room_locked(std::size_t n) const;
+    void admit_locked(aio* a, aio_list& done);
+    void admit_waiting_locked(aio_list& done);
+    void fail_waiting_locked(int err, aio_list& done);
     void build_batch_locked();
     void after_close_sent_locked(aio_list& done);
     // Whether a close frame waits in ctlq_, or one is being written.
@@ -246,6 +262,8 @@ class connection final : public ref_counted {
     // a deque holds a block.)
     std::vector<out_item> ctlq_; // control frames: before the next data frame
     std::vector<out_item> wq_;   // messages (and a close from close())
+    std::size_t queued_bytes_ = 0; // payload bytes of the messages in wq_
+    aio_queue sendwait_;           // sends waiting for room in wq_
     std::string wbuf_;
     std::vector<segment> segs_;
     // Items the write in flight finishes (popped from their queue on

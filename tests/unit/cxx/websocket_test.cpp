@@ -6,8 +6,14 @@
 
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <chrono>
+#include <cstring>
 #include <future>
 #include <string>
 #include <vector>
@@ -58,6 +64,34 @@ auto recorder(std::promise<seen>& out) {
         s.reason = ws.close_reason();
         out.set_value(std::move(s));
     };
+}
+
+// Sends request on a new TCP connection and returns what comes back until
+// the server closes or goes quiet for 200 ms after answering (2 s at most).
+std::string raw_exchange(std::uint16_t port, const std::string& request) {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in sa{};
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons(port);
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    std::string got;
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0 &&
+        ::send(fd, request.data(), request.size(), MSG_NOSIGNAL) == ssize_t(request.size())) {
+        timeval tv{0, 200 * 1000};
+        ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        char buf[4096];
+        for (int i = 0; i < 10; i++) {
+            ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+            if (n == 0 || (n < 0 && !got.empty())) {
+                break; // closed, or quiet after the answer
+            }
+            if (n > 0) {
+                got.append(buf, std::size_t(n));
+            }
+        }
+    }
+    ::close(fd);
+    return got;
 }
 
 } // namespace
@@ -420,4 +454,141 @@ TEST(CxxWebSocket, KeepaliveKeepsAnAnsweringPeerAndPongsReachTheHandler) {
         EXPECT_EQ(pf.get(), "are you there");
         co_await ws.close().timeout(5s);
     }(url, pongs));
+}
+
+TEST(CxxWebSocket, EnqueueWaitsForRoomWhenThePeerDoesNotRead) {
+    struct outcome {
+        int queued = 0;          // messages the server got into its queue
+        std::size_t most = 0;    // the most buffered_amount() said
+        std::error_code last;    // how the first refused enqueue ended
+    };
+    std::promise<outcome> p;
+    auto f = p.get_future();
+    std::promise<void> read_now;
+    auto rf = read_now.get_future().share();
+    nnghttp::server srv("http://127.0.0.1:0");
+    nnghttp::ws_options o;
+    o.max_send_queue = 256 * 1024;
+    srv.ws("/push", [&p, rf](websocket ws) -> task<void> {
+        outcome out;
+        // 64 KiB messages, numbered, until one cannot get in within 300 ms
+        // (at most 1,000: 64 MiB, were the bound ignored).
+        for (int i = 0; i < 1000; i++) {
+            std::string m(64 * 1024, char('a' + i % 26));
+            std::memcpy(m.data(), &i, sizeof i);
+            auto r = co_await ws.enqueue(std::move(m)).timeout(300ms).no_throw();
+            out.most = std::max(out.most, ws.buffered_amount());
+            if (!r) {
+                out.last = r.ec;
+                break;
+            }
+            out.queued++;
+        }
+        int n = out.queued;
+        p.set_value(out);
+        while (rf.wait_for(0s) != std::future_status::ready) {
+            co_await nnghttp::sleep(5ms);
+        }
+        co_await ws.enqueue("end", true);
+        (void)co_await ws.receive().no_throw();
+        (void)n;
+    }, o);
+    srv.start();
+    auto url = ws_url(srv, "/push");
+    websocket ws = nnghttp::run([](std::string u) -> task<websocket> {
+        co_return co_await websocket::connect(u).timeout(5s); // and no receive for now
+    }(url));
+    ASSERT_EQ(f.wait_for(30s), std::future_status::ready);
+    outcome out = f.get();
+    EXPECT_EQ(out.last, nnghttp::errc::timed_out);
+    EXPECT_LT(out.queued, 1000);
+    EXPECT_GT(out.queued, 4);
+    EXPECT_LE(out.most, 256u * 1024 + 64 * 1024);
+    read_now.set_value();
+    // Everything that got in arrives, in order, then the last text.
+    nnghttp::run([](websocket& w, int n) -> task<void> {
+        for (int i = 0; i < n; i++) {
+            auto m = co_await w.receive().timeout(10s);
+            int k = -1;
+            std::memcpy(&k, m.data.data(), sizeof k);
+            EXPECT_EQ(k, i);
+            EXPECT_EQ(m.data.size(), 64u * 1024);
+        }
+        auto last = co_await w.receive().timeout(10s);
+        EXPECT_EQ(last.data, "end");
+        co_await w.close().timeout(5s);
+    }(ws, out.queued));
+}
+
+TEST(CxxWebSocket, UpgradeHookRefusesAcceptsAndChooses) {
+    std::atomic<int> calls{0};
+    std::string seen_peer;
+    nnghttp::server srv("http://127.0.0.1:0");
+    nnghttp::ws_options o;
+    o.protocols = {"alpha", "beta"};
+    o.on_upgrade = [&](nnghttp::ws_upgrade& u) {
+        calls++;
+        seen_peer = nnghttp::address_text(u.peer);
+        if (u.origin() == "http://evil.example") {
+            u.refuse(403, "origin not allowed");
+            return;
+        }
+        if (u.req.header("X-Boom")) {
+            throw std::runtime_error("boom");
+        }
+        if (u.req.header("X-Want-Beta")) {
+            u.protocol = "beta"; // offered, though not the route's first choice
+        }
+        if (u.req.header("X-Want-Delta")) {
+            u.protocol = "delta"; // not offered: a server error
+        }
+        u.headers.emplace_back("X-Session", "42");
+        u.headers.emplace_back("Sec-WebSocket-Accept", "forged"); // ignored
+    };
+    srv.ws("/hook", echo, o);
+    srv.start();
+    auto url = ws_url(srv, "/hook");
+    nnghttp::run([](std::string u) -> task<void> {
+        nnghttp::ws_options c;
+        c.protocols = {"alpha", "beta", "gamma"};
+        // Accepted: the route's choice, the hook's field.
+        auto ws = co_await websocket::connect(u, c).timeout(5s);
+        EXPECT_EQ(ws.protocol(), "alpha");
+        EXPECT_EQ(ws.header("X-Session"), "42");
+        co_await ws.send_text("hi").timeout(5s);
+        EXPECT_EQ((co_await ws.receive().timeout(5s)).data, "hi");
+        co_await ws.close().timeout(5s);
+        // The hook's choice of subprotocol.
+        auto c2 = c;
+        c2.headers = {{"X-Want-Beta", "1"}};
+        auto ws2 = co_await websocket::connect(u, c2).timeout(5s);
+        EXPECT_EQ(ws2.protocol(), "beta");
+        co_await ws2.close().timeout(5s);
+        // Refused by origin: 403 is errc::permission.
+        auto c3 = c;
+        c3.headers = {{"Origin", "http://evil.example"}};
+        auto r3 = co_await websocket::connect(u, c3).timeout(5s).no_throw();
+        EXPECT_EQ(r3.ec, nnghttp::errc::permission);
+        // A hook that throws, or picks what was not offered: 500, a
+        // protocol error for the client.
+        auto c4 = c;
+        c4.headers = {{"X-Boom", "1"}};
+        auto r4 = co_await websocket::connect(u, c4).timeout(5s).no_throw();
+        EXPECT_EQ(r4.ec, nnghttp::errc::protocol);
+        auto c5 = c;
+        c5.headers = {{"X-Want-Delta", "1"}};
+        auto r5 = co_await websocket::connect(u, c5).timeout(5s).no_throw();
+        EXPECT_EQ(r5.ec, nnghttp::errc::protocol);
+    }(url));
+    EXPECT_EQ(calls.load(), 5);
+    EXPECT_EQ(seen_peer, "127.0.0.1");
+    // The refusal as a plain HTTP client sees it: the status and the body.
+    std::string answer = raw_exchange(srv.port(),
+                                      "GET /hook HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                      "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                                      "Sec-WebSocket-Version: 13\r\n"
+                                      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                                      "Origin: http://evil.example\r\n\r\n");
+    EXPECT_EQ(answer.rfind("HTTP/1.1 403 ", 0), 0u) << answer;
+    EXPECT_NE(answer.find("\r\n\r\norigin not allowed"), std::string::npos) << answer;
 }
