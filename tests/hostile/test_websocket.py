@@ -14,6 +14,11 @@ message and frame, 131,072 frames per message).
 * 300 connections that send half a frame and reset, or half a handshake
   and reset: the server lets every one of them go and still echoes.
 * A frame trickled a byte at a time is still echoed.
+* A ping flood from a client that reads nothing: the pongs waiting to go
+  stay bounded, the server's memory too, other connections go on, and the
+  flooder's next message is still echoed once it reads.
+* With keepalive on (--ping-interval), a client that never answers the
+  server's pings is closed with 1011, while one that answers stays.
 """
 import hashlib
 import os
@@ -32,8 +37,8 @@ class WsEchoServer(Server):
     name = "ws_echo_server"
     PORT_RE = re.compile(r"^listening on (\d+)$", re.M)
 
-    def __init__(self, **kw):
-        super().__init__([CONFIG["ws_server"], "0"], "ws", **kw)
+    def __init__(self, *extra, **kw):
+        super().__init__([CONFIG["ws_server"], "0", *extra], "ws", **kw)
 
 
 def rss_kib(pid):
@@ -258,4 +263,73 @@ class WebSocketLimits(HostileTestCase):
         op, payload = ws.read_frame()
         self.assertEqual((op, hashlib.sha256(payload).hexdigest()),
                          (2, hashlib.sha256(data).hexdigest()))
+        ws.close()
+
+    def test_a_ping_flood_from_a_client_that_reads_nothing(self):
+        probe = Prober(self.srv.port)
+        probe.start()
+        base = rss_kib(self.srv.pid)
+        ws = Ws(self.srv.port)
+        ws.sock.settimeout(scaled(2.0))
+        ping = frame(9, b"p" * 125)
+        sent = 0
+        try:
+            while sent < 200_000:
+                ws.sock.sendall(ping * 1000)
+                sent += 1000
+        except socket.timeout:
+            pass  # held back by TCP: also fine
+        time.sleep(0.3)
+        grew = rss_kib(self.srv.pid) - base
+        probe.stop.set()
+        probe.join(scaled(10))
+        self.assertLess(grew, 32 * 1024, "the server grew by %d KiB during the ping flood" % grew)
+        self.assertIsNone(probe.error, "the other connection failed: %s" % probe.error)
+        self.assertLess(probe.worst, scaled(1.0),
+                        "an echo on another connection took %.2f s during the flood" % probe.worst)
+        # Reading now: pongs (fewer than the pings), then the echo.
+        ws.sock.settimeout(scaled(10.0))
+        ws.sock.sendall(frame(2, b"after the flood"))
+        pongs = 0
+        while True:
+            op, payload = ws.read_frame()
+            if op == 10:
+                pongs += 1
+                continue
+            self.assertEqual((op, payload), (2, b"after the flood"))
+            break
+        self.assertGreater(pongs, 0)
+        self.assertLessEqual(pongs, sent)
+        ws.close()
+
+
+class WebSocketKeepalive(HostileTestCase):
+    def setUp(self):
+        self.srv = self.start(WsEchoServer, "--ping-interval", "200")
+
+    def test_a_client_that_never_answers_pings_is_closed_with_1011(self):
+        quiet = Ws(self.srv.port)
+        t0 = time.monotonic()
+        op, _ = quiet.read_frame()
+        self.assertEqual(op, 9, "expected the server's ping first")
+        code = quiet.close_code()  # reads on, never answering
+        took = time.monotonic() - t0
+        self.assertEqual(code, 1011, "close code %r for a client that does not answer" % code)
+        self.assertGreater(took, 0.3)
+        self.assertLess(took, scaled(3.0), "closed only after %.1f s" % took)
+        self.assertTrue(quiet.ends(2.0), "the server did not close the silent client")
+        quiet.close()
+
+    def test_a_client_that_answers_stays(self):
+        ws = Ws(self.srv.port)
+        ws.sock.settimeout(scaled(3.0))
+        answered = 0
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < 1.2:
+            op, payload = ws.read_frame()
+            self.assertEqual(op, 9, "expected only pings from an idle server, got opcode %d" % op)
+            ws.sock.sendall(frame(10, payload))
+            answered += 1
+        self.assertGreaterEqual(answered, 3)
+        self.assertTrue(ws.echo(b"still open"))
         ws.close()

@@ -1,15 +1,17 @@
 // A WebSocket echo server on the C++ API, for the conformance suite and the
 // real-peer tests:
 //
-//   ws_echo_server PORT [--protocol NAME]... [--max-message BYTES]
+//   ws_echo_server PORT [--protocol NAME]... [--max-message BYTES] [--ping-interval MS]
 //
 // Listens on ws://127.0.0.1:PORT/ and every path below it (0: any free
 // port), prints
 // "listening on PORT" first, and echoes every message with its type until
 // the peer closes.  With --protocol it speaks those subprotocols, in that
-// order of preference.  SIGTERM or SIGINT ends it with status 0.
+// order of preference; with --ping-interval it pings a silent peer and
+// fails one that does not answer (1011).  SIGTERM or SIGINT ends it with status 0.
 #include <nnghttp/nnghttp.hpp>
 
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -32,7 +34,8 @@ nnghttp::task<void> echo(nnghttp::websocket ws) {
 }
 
 int usage() {
-    std::fprintf(stderr, "usage: ws_echo_server PORT [--protocol NAME]... [--max-message BYTES]\n");
+    std::fprintf(stderr, "usage: ws_echo_server PORT [--protocol NAME]... [--max-message BYTES] "
+                         "[--ping-interval MS]\n");
     return 2;
 }
 
@@ -55,6 +58,8 @@ int main(int argc, char** argv) {
             opts.protocols.emplace_back(argv[++i]);
         } else if (std::strcmp(argv[i], "--max-message") == 0 && i + 1 < argc) {
             opts.max_message = opts.max_frame = std::strtoull(argv[++i], nullptr, 10);
+        } else if (std::strcmp(argv[i], "--ping-interval") == 0 && i + 1 < argc) {
+            opts.ping_interval = std::chrono::milliseconds(std::strtoll(argv[++i], nullptr, 10));
         } else {
             return usage();
         }
