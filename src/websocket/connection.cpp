@@ -44,13 +44,11 @@ int error_for(frame_error e) {
 } // namespace
 
 connection::connection(ref_ptr<stream> s, std::string leftover, const settings& cfg)
-    : stream_(std::move(s)), cfg_(cfg), dec_(cfg.side, cfg.limits), rd_aio_(&connection::rd_cb, this),
-      wr_aio_(&connection::wr_cb, this) {
+    : stream_(std::move(s)), cfg_(cfg), dec_(cfg.side, cfg.limits), rd_aio_(&connection::rd_cb, this) {
     executor& ex = executor::global();
     asio::io_context* ctx = stream_->home();
     home_ = ctx != nullptr ? &ex.loop_of(*ctx) : &ex.next();
     rd_aio_.set_timeout(NNG_DURATION_INFINITE);
-    wr_aio_.set_timeout(NNG_DURATION_INFINITE);
     if (cfg_.send_frame == 0) {
         cfg_.send_frame = 65536;
     }
@@ -70,7 +68,9 @@ connection::~connection() {
         stream_->close();
     }
     rd_aio_.stop();
-    wr_aio_.stop();
+    if (wr_aio_) {
+        wr_aio_->stop();
+    }
     if (timer_) {
         timer_->stop();
     }
@@ -886,25 +886,33 @@ void connection::write_start_locked(aio_list& done) {
         }
         std::array<nng_iov, aio::max_iov> iov{};
         unsigned n = 0;
+        std::size_t total = 0;
         for (const segment& s : segs_) {
             const char* p = s.ptr != nullptr ? s.ptr : wbuf_.data() + s.off;
             iov[n++] = nng_iov{const_cast<char*>(p), s.len};
+            total += s.len;
         }
-        (void)wr_aio_.set_iov(n, iov.data());
         std::size_t sent = 0;
-        if (batches < 4 && stream_->try_send(iov.data(), n, sent)) {
-            if (sent == wr_aio_.iov_residual()) {
-                if (batch_sent_locked(done)) {
-                    after_close_sent_locked(done);
-                    return;
-                }
-                continue;
+        if (batches >= 4 || !stream_->try_send(iov.data(), n, sent)) {
+            sent = 0;
+        } else if (sent == total) {
+            if (batch_sent_locked(done)) {
+                after_close_sent_locked(done);
+                return;
             }
-            wr_aio_.iov_advance(sent);
+            continue;
         }
+        if (!wr_aio_) {
+            // Made for the first write the socket did not take at once (an
+            // idle connection, or one whose writes always fit, has none).
+            wr_aio_ = std::make_unique<aio>(&connection::wr_cb, this);
+            wr_aio_->set_timeout(NNG_DURATION_INFINITE);
+        }
+        (void)wr_aio_->set_iov(n, iov.data());
+        wr_aio_->iov_advance(sent);
         writing_ = true;
         add_ref();
-        stream_->send(&wr_aio_);
+        stream_->send(wr_aio_.get());
         return;
     }
 }
@@ -1099,8 +1107,8 @@ void connection::wr_cb(void* arg) {
     bool close_stream;
     {
         std::lock_guard lk(c->mtx_);
-        int rv = c->wr_aio_.result();
-        std::size_t n = c->wr_aio_.count();
+        int rv = c->wr_aio_->result();
+        std::size_t n = c->wr_aio_->count();
         if (c->phase_ == phase::done) {
             // Closed while the write was in flight: what it carried fails
             // now that the stream no longer reads the callers' memory.
@@ -1112,11 +1120,11 @@ void connection::wr_cb(void* arg) {
                 c->peer_code_ = close_abnormal;
             }
             c->shut_locked(done);
-        } else if (c->wr_aio_.iov_residual() > n) {
+        } else if (c->wr_aio_->iov_residual() > n) {
             // Part of the batch went: send the rest.
-            c->wr_aio_.iov_advance(n);
+            c->wr_aio_->iov_advance(n);
             c->add_ref();
-            c->stream_->send(&c->wr_aio_);
+            c->stream_->send(c->wr_aio_.get());
         } else {
             c->writing_ = false;
             if (c->batch_sent_locked(done)) {

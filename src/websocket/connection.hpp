@@ -256,7 +256,7 @@ class connection final : public ref_counted {
     bool dropping_ = false;  // the rest of a message dropped while closing
 
     // Writing.
-    aio wr_aio_;
+    std::unique_ptr<aio> wr_aio_; // made when first needed (see write_start_locked)
     bool writing_ = false;
     // (Vectors: an idle connection's empty vector holds no memory, where
     // a deque holds a block.)
@@ -281,7 +281,7 @@ class connection final : public ref_counted {
     bool ka_running_ = false;
     bool ka_heard_ = false;  // a byte from the peer since the timer was set
     bool ka_pinged_ = false; // our ping is out, unanswered
-    std::function<void(std::string_view)> on_pong_;
+    std::unique_ptr<std::function<void(std::string_view)>> on_pong_;
 };
 
 } // namespace nnghttp::detail::ws

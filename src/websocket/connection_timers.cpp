@@ -112,7 +112,11 @@ void connection::keepalive_cb(void* arg) {
 
 void connection::set_pong_handler(std::function<void(std::string_view)> f) {
     std::lock_guard lk(mtx_);
-    on_pong_ = std::move(f);
+    if (f) {
+        on_pong_ = std::make_unique<std::function<void(std::string_view)>>(std::move(f));
+    } else {
+        on_pong_.reset();
+    }
 }
 
 // Hands a pong's payload to the application's handler, on the loop, with
@@ -122,7 +126,7 @@ void connection::post_pong_locked(std::string_view payload) {
         return;
     }
     add_ref();
-    asio::post(home_->context(), [this, f = on_pong_, p = std::string(payload)] {
+    asio::post(home_->context(), [this, f = *on_pong_, p = std::string(payload)] {
         try {
             f(p);
         } catch (...) {
