@@ -1,7 +1,7 @@
 """The case catalogue: groups 1 to 7, 9 and 10 of Autobahn|Testsuite's
-WebSocket cases, with Autobahn's ids so that results can be compared.
-(Autobahn has no group 8; groups 12 and 13, permessage-deflate, are not
-covered.)
+WebSocket cases, with Autobahn's ids so that results can be compared
+(Autobahn has no group 8).  Groups 12 and 13, permessage-deflate, live in
+cases_deflate.py and are built only when asked for (Options.groups).
 
 Each case is a script run by a fuzzer.Fuzzer `f` once the connection is
 open: it states the acceptable event sequences (f.expect), the closing
@@ -40,29 +40,64 @@ def b(s):
 
 
 class Case:
-    def __init__(self, cid, description, expectation, script, heavy=False):
+    """negotiation: how the opening handshake treats permessage-deflate
+    (cases_deflate.Negotiation), None for no extension at all.  modes: the
+    modes the case exists in (None: both)."""
+
+    def __init__(self, cid, description, expectation, script, heavy=False, negotiation=None, modes=None):
         self.id = cid
         self.description = description
         self.expectation = expectation
         self.script = script
         self.heavy = heavy
+        self.negotiation = negotiation
+        self.modes = modes
         self.key = tuple(int(x) for x in cid.split("."))
         self.group = self.key[0]
 
 
+DEFAULT_GROUPS = (1, 2, 3, 4, 5, 6, 7, 9, 10)
+ALL_GROUPS = DEFAULT_GROUPS + (12, 13)
+
+
+def parse_groups(text):
+    """'1-10', '12,13', '1-13' -> a tuple of the existing groups named."""
+    out = set()
+    for part in text.split(","):
+        part = part.strip()
+        if not part:
+            continue
+        lo, sep, hi = part.partition("-")
+        try:
+            a = int(lo)
+            b = int(hi) if sep else a
+        except ValueError:
+            raise ValueError("bad group range %r" % part) from None
+        if a > b:
+            raise ValueError("bad group range %r" % part)
+        out.update(g for g in ALL_GROUPS if a <= g <= b)
+    if not out:
+        raise ValueError("no group in %r (there are %s)" % (text, ", ".join(map(str, ALL_GROUPS))))
+    return tuple(sorted(out))
+
+
 class Catalogue:
     """All cases for one set of options (group 9's sizes depend on --load
-    and --peer-max-message)."""
+    and --peer-max-message; opts.groups picks the groups, opts.mode drops
+    the cases of the other mode)."""
 
     def __init__(self, opts):
         self.opts = opts
+        self.groups = tuple(getattr(opts, "groups", None) or DEFAULT_GROUPS)
         self.cases = []
         build(self)
+        mode = getattr(opts, "mode", None)
+        self.cases = [c for c in self.cases if c.group in self.groups and (mode is None or c.modes is None or mode in c.modes)]
         self.cases.sort(key=lambda c: c.key)
         self.by_id = {c.id: c for c in self.cases}
 
-    def add(self, cid, description, expectation, script, heavy=False):
-        self.cases.append(Case(cid, description, expectation, script, heavy))
+    def add(self, cid, description, expectation, script, heavy=False, negotiation=None, modes=None):
+        self.cases.append(Case(cid, description, expectation, script, heavy, negotiation, modes))
 
     def select(self, patterns, exclude=()):
         def hit(cid, pats):
@@ -92,7 +127,8 @@ def close_normal(f):
 
 
 def peer_fails(f, code=wp.CLOSE_PROTOCOL_ERROR, fatal=False):
-    f.expect_close(False, [code], False, wrong_endpoint_fatal=fatal)
+    codes = list(code) if isinstance(code, (list, tuple)) else [code]
+    f.expect_close(False, codes, False, wrong_endpoint_fatal=fatal)
 
 
 def wrong_code_fails(f):
@@ -103,15 +139,17 @@ def wrong_code_fails(f):
 
 
 def build(cat):
-    group1(cat)
-    group2(cat)
-    group3(cat)
-    group4(cat)
-    group5(cat)
-    group6(cat)
-    group7(cat)
-    group9(cat)
-    group10(cat)
+    builders = {1: group1, 2: group2, 3: group3, 4: group4, 5: group5, 6: group6, 7: group7, 9: group9, 10: group10}
+    for g in cat.groups:
+        if g in builders:
+            builders[g](cat)
+    if 12 in cat.groups or 13 in cat.groups:
+        import cases_deflate
+
+        if 12 in cat.groups:
+            cases_deflate.group12(cat)
+        if 13 in cat.groups:
+            cases_deflate.group13(cat)
 
 
 # ---------------------------------------------------------------- group 1

@@ -21,6 +21,13 @@ ours):
     timeout (unclean); as a client, a server that keeps the TCP connection
     open 1 s past the closing handshake makes it unclean too.
 
+With permessage-deflate agreed (pmd, a pmdeflate.Agreement), the fuzzer
+compresses what a case asks it to within what it agreed, inflates what the
+peer sends (with a fresh inflater per message when the peer agreed to no
+context takeover, so that a reference into an earlier message fails), and
+walks every compressed message of a peer limited to a window below 15 bits
+to check each back-reference distance against that window.
+
 Every wait is bounded: each timer, and a hard limit per case.
 """
 import heapq
@@ -29,6 +36,7 @@ import select
 import socket
 import time
 
+import pmdeflate
 import wsproto as wp
 
 OK = "OK"
@@ -65,6 +73,9 @@ CLOSED = "CLOSED"
 
 LOG_HEAD = 24
 LOG_TAIL = 8
+# Compressed octets per case that the window check walks at most (the
+# walker decodes about five million symbols a second).
+WALK_BUDGET = 8 << 20
 
 
 def overall(behavior, behavior_close):
@@ -138,23 +149,42 @@ class FrameLog:
 class Options:
     """Time and size settings shared by every case of a run."""
 
-    def __init__(self, scale=1.0, timeout=20.0, load=0.25, peer_max_message=None, gap=0.001):
+    def __init__(self, scale=1.0, timeout=20.0, load=0.25, peer_max_message=None, gap=0.001, groups=None, mode=None, deflate=False):
         self.scale = scale
         self.timeout = timeout
         self.load = load
         self.peer_max_message = peer_max_message
         self.gap = gap
+        # The catalogue's groups (None: 1-10), the mode ("server" tests a
+        # server, "client" a client, None: both), and whether the peer was
+        # declared to support permessage-deflate (--deflate).
+        self.groups = groups
+        self.mode = mode
+        self.deflate = deflate
 
 
 class Fuzzer:
-    def __init__(self, sock, role, case, opts, early=b""):
+    def __init__(self, sock, role, case, opts, early=b"", pmd=None, negotiation=None):
         assert role in ("client", "server")
         self.sock = sock
         self.role = role
         self.case = case
         self.opts = opts
         self.early = early
-        self.receiver = wp.Receiver(expect_masked=(role == "server"))
+        # permessage-deflate: the Agreement (None: not in use) and what the
+        # opening handshake said, for the report
+        self.pmd = pmd
+        self.negotiation = negotiation
+        inflater = None
+        self.deflater = None
+        if pmd is not None:
+            inflater = pmdeflate.Inflater(no_context_takeover=pmd.peer_nct)
+            self.deflater = pmdeflate.Deflater(pmd.own_window, pmd.own_nct)
+        self.walk_window = pmd is not None and pmd.peer_window < 15
+        self.walk_budget = WALK_BUDGET
+        self.pmd_stats = {"compressed": 0, "uncompressed": 0, "walked": 0, "not_walked": 0, "max_distance": 0}
+        self.last_info = None
+        self.receiver = wp.Receiver(expect_masked=(role == "server"), inflater=inflater, keep_compressed=self.walk_window)
         # Judging inputs
         self.expected = []  # [(outcome, [events])], in order of preference
         self.expected_close = None
@@ -231,19 +261,28 @@ class Fuzzer:
         self._log_tx(opcode, fin, rsv, len(payload), payload, chop, sync)
         self._queue(data, chop, sync)
 
-    def send_message(self, payload, binary=False, frag=None, sync=False):
-        """A message in frames of `frag` octets (one frame if None)."""
+    def send_message(self, payload, binary=False, frag=None, sync=False, compress=False, raw=None):
+        """A message in frames of `frag` octets (one frame if None).  With
+        compress, the payload is compressed first (within what was agreed)
+        and the compressed octets are split; raw gives a compressed payload
+        made by the case instead.  RSV1 goes on the first frame only."""
         op = wp.OP_BINARY if binary else wp.OP_TEXT
+        rsv = 0
+        if raw is not None:
+            payload, rsv = raw, 4
+        elif compress:
+            payload, rsv = self.deflater.compress(payload), 4
         if not frag or frag >= len(payload):
-            self.send_frame(op, payload, sync=sync)
+            self.send_frame(op, payload, rsv=rsv, sync=sync)
             return
         pieces = [payload[i : i + frag] for i in range(0, len(payload), frag)]
         frames = []
         for i, p in enumerate(pieces):
             last = i == len(pieces) - 1
             o = op if i == 0 else wp.OP_CONT
-            frames.append(wp.encode_frame(o, p, last, 0, self._mask()))
-            self._log_tx(o, last, 0, len(p), p, None, sync)
+            r = rsv if i == 0 else 0
+            frames.append(wp.encode_frame(o, p, last, r, self._mask()))
+            self._log_tx(o, last, r, len(p), p, None, sync)
         if sync:
             for fr in frames:
                 self._queue(fr, None, True)
@@ -464,6 +503,14 @@ class Fuzzer:
             elif kind == "message":
                 if self.failed_by_me:
                     continue
+                info = ev[3]
+                if info["compressed"]:
+                    self.pmd_stats["compressed"] += 1
+                    if self.walk_window and not self._window_ok(info):
+                        continue
+                else:
+                    self.pmd_stats["uncompressed"] += 1
+                self.last_info = info
                 binary = ev[1] == wp.OP_BINARY
                 if self.message_hook is not None:
                     self.message_hook(ev[2], binary)
@@ -486,6 +533,44 @@ class Fuzzer:
             elif kind == "error":
                 self.peer_errors.append("%s (we fail with %d)" % (ev[2], ev[1]))
                 self._fail(ev[1], ev[2].encode("utf-8")[:123])
+
+    def _window_ok(self, info):
+        """Walks a compressed message of the peer: every distance must fit
+        the window the peer agreed to (RFC 7692 7.1.2)."""
+        raw = info["raw"]
+        if self.walk_budget < len(raw):
+            self.pmd_stats["not_walked"] += 1
+            return True
+        self.walk_budget -= len(raw)
+        try:
+            w = pmdeflate.walk(raw + pmdeflate.TAIL)
+        except pmdeflate.DeflateError as e:
+            # zlib inflated it, so this is a disagreement between the two.
+            self.notes.append("the DEFLATE walker could not follow a message zlib inflated: %s" % e)
+            return True
+        self.pmd_stats["walked"] += 1
+        if w.max_distance > self.pmd_stats["max_distance"]:
+            self.pmd_stats["max_distance"] = w.max_distance
+        limit = 1 << self.pmd.peer_window
+        if w.max_distance > limit:
+            text = "a compressed message refers %d octets back, beyond the window of %d octets (%d bits) the peer agreed to" % (
+                w.max_distance,
+                limit,
+                self.pmd.peer_window,
+            )
+            self.peer_errors.append("%s (we fail with 1007)" % text)
+            self._fail(wp.CLOSE_INVALID_PAYLOAD, text.encode("utf-8")[:123])
+            return False
+        return True
+
+    def deflate_report(self):
+        if self.pmd is None and self.negotiation is None:
+            return None
+        out = dict(self.negotiation or {})
+        if self.pmd is not None:
+            out["agreed"] = self.pmd.report()
+            out["peer_messages"] = dict(self.pmd_stats)
+        return out
 
     def run(self, script, hard_limit):
         """Runs the case script, then the connection to its end."""

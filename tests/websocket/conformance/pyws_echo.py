@@ -1,10 +1,13 @@
 #!/usr/bin/python3
-"""pyws_echo.py server [--port N] | client ws://127.0.0.1:PORT [--name NAME]
+"""pyws_echo.py server [--port N] [--deflate] | client ws://127.0.0.1:PORT [--name NAME] [--deflate]
 
 Echo programs on the third-party Python `websockets` library (Debian's
 python3-websockets), for sanity runs of the suite against an independent,
 strict implementation.  Run them with /usr/bin/python3, which has Debian's
-packages.  No compression, no size limit, no keepalive pings.
+packages.  No size limit, no keepalive pings; no compression unless
+--deflate, which turns on the library's own permessage-deflate defaults
+(10.4: the server answers server_max_window_bits=12 and, when offered,
+client_max_window_bits=12; the client offers client_max_window_bits).
 
   server   listens on 127.0.0.1, prints "listening on PORT", echoes every
            message with its type; ends on SIGTERM or SIGINT.
@@ -62,7 +65,10 @@ def main():
     ap.add_argument("url", nargs="?")
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--name", default="python-websockets-%s" % websockets.__version__)
+    ap.add_argument("--deflate", action="store_true", help="permessage-deflate with the library's defaults")
     args = ap.parse_args()
+    if args.deflate:
+        OPTIONS["compression"] = "deflate"
     if args.role == "server":
         asyncio.run(serve(args.port))
     else:

@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
-"""ref_echo_server.py [--port N] [--max-message BYTES] [--broken FAULT,...]
+"""ref_echo_server.py [--port N] [--max-message BYTES] [--deflate] [--broken FAULT,...]
 
-A strict WebSocket echo server (RFC 6455, no extensions), Python standard
-library only: the reference the conformance suite is developed against and
-an example of what the C++ echo server must do.  It accepts the opening
+A strict WebSocket echo server (RFC 6455; with --deflate, permessage-deflate
+too, RFC 7692), Python standard library only: the reference the conformance
+suite is developed against and an example of what the C++ echo server must
+do.  It accepts the opening
 handshake on any path, echoes every text and binary message with its type,
 answers pings, validates everything it receives (see refpeer.py) and closes
 the TCP connection first once a closing handshake is over.
@@ -12,6 +13,12 @@ It listens on 127.0.0.1 (port 0 by default: any free port) and prints
 "listening on PORT" as its first line.  It ends with status 0 on SIGTERM or
 SIGINT.  --broken switches on deliberate mistakes (see --list-faults) so
 that the suite can be shown to catch them.
+
+With --deflate it accepts the first valid permessage-deflate offer it can
+honour, answering with what the offer requires (server_no_context_takeover,
+server_max_window_bits) and nothing more; it declines invalid offers and
+server_max_window_bits=8.  --fragment N splits its compressed echoes into
+frames of N octets.
 """
 import argparse
 import os
@@ -41,9 +48,23 @@ def serve_one(sock, args, faults):
             wp.linger_close(sock, 1.0)
             return
         key = wp.header_values(headers, "sec-websocket-key")[0]
-        sock.sendall(wp.response_101(key))
+        extra = []
+        agreement = None
+        if args.deflate:
+            answer, agreement = refpeer.server_answer(wp.header_values(headers, "sec-websocket-extensions"), faults)
+            if answer:
+                extra.append("Sec-WebSocket-Extensions: %s" % answer)
+        sock.sendall(wp.response_101(key, extra))
         ep = refpeer.EchoEndpoint(
-            sock, True, faults, max_message=args.max_message, early=rest, idle=args.idle, close_wait=args.close_wait
+            sock,
+            True,
+            faults,
+            max_message=args.max_message,
+            early=rest,
+            idle=args.idle,
+            close_wait=args.close_wait,
+            pmd=agreement,
+            fragment=args.fragment,
         )
         ep.run()
     except (wp.HandshakeError, OSError) as e:
@@ -59,6 +80,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[1])
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--max-message", type=int, default=None, help="refuse larger messages with 1009")
+    ap.add_argument("--deflate", action="store_true", help="accept permessage-deflate (RFC 7692)")
+    ap.add_argument("--fragment", type=int, default=0, help="split compressed echoes into frames of this many octets")
     ap.add_argument("--broken", default="", help="comma-separated faults to switch on")
     ap.add_argument("--list-faults", action="store_true")
     ap.add_argument("--idle", type=float, default=60.0, help="seconds a connection may stay silent")
@@ -67,7 +90,7 @@ def main():
     args = ap.parse_args()
     if args.list_faults:
         for name, text in sorted(refpeer.FAULTS.items()):
-            print("%-15s %s" % (name, text))
+            print("%-20s %s" % (name, text))
         return 0
     try:
         faults = refpeer.parse_faults(args.broken)

@@ -2,8 +2,9 @@
 """run_conformance.py (--server URL | --client-port PORT) [options]
 
 A WebSocket (RFC 6455) conformance suite after the case catalogue of
-Autobahn|Testsuite, groups 1 to 10, against an echo server or an echo
-client.  Python 3 standard library only; loopback only.
+Autobahn|Testsuite, groups 1 to 10 (and 12 and 13, permessage-deflate,
+RFC 7692, when asked: --deflate or --groups), against an echo server or an
+echo client.  Python 3 standard library only; loopback only.
 
 Testing a server:  --server ws://127.0.0.1:PORT/PATH
   Each case opens its own connection, runs the client side of the opening
@@ -19,6 +20,13 @@ Testing a client:  --client-port PORT
   /runCase?case=N&agent=NAME for each case, then /updateReports).  With
   --client-cmd the suite starts the client itself ({url} and {port} in the
   command are replaced; PORT may then be 0).
+
+permessage-deflate:  --deflate
+  Declares that the program under test supports permessage-deflate (start
+  it with its own --deflate) and adds groups 12 and 13 to the run (unless
+  --groups says otherwise); a decline of the plain offer then fails the
+  case instead of being UNIMPLEMENTED.  --groups 1-13 runs them without
+  that declaration.
 
 Every case ends with an outcome: OK, NON-STRICT, FAILED, INFORMATIONAL or
 UNIMPLEMENTED (from its behavior and its behaviorClose, see README.md).  The
@@ -46,9 +54,10 @@ sys.path.insert(0, here)
 
 import cases as catalogue  # noqa: E402
 import fuzzer as fz  # noqa: E402
+import pmdeflate as pd  # noqa: E402
 import wsproto as wp  # noqa: E402
 
-SUITE = "nng-http WebSocket conformance suite (Autobahn|Testsuite cases, groups 1-10)"
+SUITE = "nng-http WebSocket conformance suite (Autobahn|Testsuite cases, groups 1-10, 12, 13)"
 HANDSHAKE_TIMEOUT = 5.0
 START_TIMEOUT = 15.0
 END_TIMEOUT = 5.0
@@ -158,7 +167,7 @@ def failed_result(case, why, duration_ms=0):
 
 
 def case_result(case, f):
-    return {
+    out = {
         "id": case.id,
         "description": case.description,
         "expectation": case.expectation,
@@ -176,25 +185,64 @@ def case_result(case, f):
         "notes": f.notes,
         "frames": {"sent": f.tx_log.report(), "received": f.rx_log.report(), "octets_sent": f.tx_bytes, "octets_received": f.rx_bytes},
     }
+    d = f.deflate_report()
+    if d is not None:
+        out["deflate"] = d
+    return out
 
 
 # ------------------------------------------------------------- server mode
 def run_server_case(case, host, port, target, opts):
     t0 = time.monotonic()
     hs_limit = HANDSHAKE_TIMEOUT * opts.scale
+    neg = case.negotiation
+    offers = neg.offer_values() if neg is not None else []
     try:
         sock = socket.create_connection((host, port), timeout=hs_limit)
     except OSError as e:
         return failed_result(case, "Could not connect: %s." % e)
+
+    def elapsed():
+        return int(1000 * (time.monotonic() - t0))
+
     try:
-        early, _ = wp.client_handshake(sock, "%s:%d" % (host, port), target, time.monotonic() + hs_limit)
+        early, head = wp.client_handshake(
+            sock,
+            "%s:%d" % (host, port),
+            target,
+            time.monotonic() + hs_limit,
+            extra_headers=["Sec-WebSocket-Extensions: %s" % v for v in offers],
+            extensions_offered=bool(offers),
+        )
     except (wp.HandshakeError, OSError) as e:
         try:
             sock.close()
         except OSError:
             pass
-        return failed_result(case, "The opening handshake failed: %s." % e, int(1000 * (time.monotonic() - t0)))
-    f = fz.Fuzzer(sock, "client", case, opts, early)
+        r = failed_result(case, "The opening handshake failed: %s." % e, elapsed())
+        if neg is not None:
+            r["deflate"] = {"offered": offers}
+            if neg.refusal and getattr(e, "status", None):
+                r["outcome"] = r["behavior"] = fz.NON_STRICT
+                r["behaviorClose"] = fz.OK
+                r["result"] = "The server refused the whole opening handshake (status %s) where RFC 7692 7.1 asks it to decline the offer and go on without the extension." % e.status
+                r["resultClose"] = "No WebSocket connection."
+        return r
+    agreement = None
+    negotiation = None
+    if neg is not None:
+        _, headers = wp.parse_head(head.encode("latin-1"))
+        answer = wp.header_values(headers, "sec-websocket-extensions")
+        verdict, agreement, note = pd.judge_answer(offers, answer)
+        negotiation = {"offered": offers, "answer": answer, "verdict": verdict, "note": note}
+        if verdict == "illegal":
+            # A client must fail the connection here (RFC 6455 4.1).
+            wp.abort_close(sock)
+            r = failed_result(case, "The server's Sec-WebSocket-Extensions answer is not legal: %s." % note, elapsed())
+            r["resultClose"] = "We failed the connection during the opening handshake, as a client must."
+            r["deflate"] = negotiation
+            return r
+    f = fz.Fuzzer(sock, "client", case, opts, early, pmd=agreement, negotiation=negotiation)
     try:
         f.run(case.script, opts.timeout * opts.scale)
     finally:
@@ -306,6 +354,27 @@ class ClientRun:
                     self.errors.append("an invalid opening handshake for %s: %s" % (path, err[1]))
                 return
             key = wp.header_values(headers, "sec-websocket-key")[0]
+            extra = []
+            agreement = None
+            negotiation = None
+            if case is not None and case.negotiation is not None:
+                offered = wp.header_values(headers, "sec-websocket-extensions")
+                try:
+                    offers, _ = pd.pmd_offers(offered)
+                except pd.NegotiationError as e:
+                    offers = [("(malformed)", e)]
+                bad = [(t, e) for t, e in offers if not isinstance(e, pd.Params)]
+                if bad:
+                    sock.sendall(wp.response_error(400, "invalid permessage-deflate offer"))
+                    wp.linger_close(sock, 1.0)
+                    r = failed_result(case, "The client's Sec-WebSocket-Extensions offer is invalid: %s." % "; ".join("%s: %s" % (t, e) for t, e in bad))
+                    r["deflate"] = {"offered": offered}
+                    self.record(r)
+                    return
+                value, agreement, note = case.negotiation.answer_for(offers)
+                if value is not None:
+                    extra.append("Sec-WebSocket-Extensions: %s" % value)
+                negotiation = {"offered": offered, "answer": [value] if value else [], "note": note}
             if path == "/getCaseCount":
                 sock.sendall(wp.response_101(key))
                 short_exchange(sock, early, [str(len(self.cases))], scale)
@@ -314,8 +383,8 @@ class ClientRun:
                 short_exchange(sock, early, [], scale)
                 self.updated.set()
             elif case is not None:
-                sock.sendall(wp.response_101(key))
-                f = fz.Fuzzer(sock, "server", case, self.opts, early)
+                sock.sendall(wp.response_101(key, extra))
+                f = fz.Fuzzer(sock, "server", case, self.opts, early, pmd=agreement, negotiation=negotiation)
                 f.run(case.script, self.opts.timeout * scale)
                 self.record(case_result(case, f))
             else:
@@ -401,6 +470,9 @@ def main():
     mode.add_argument("--list", action="store_true", help="print the selected cases and exit")
     ap.add_argument("--server-cmd", metavar="CMD", help="start this server (it prints 'listening on PORT')")
     ap.add_argument("--client-cmd", metavar="CMD", help="start this client; {url} and {port} are replaced")
+    ap.add_argument("--groups", default=None, help="the groups to build, e.g. 1-13 or 12,13 (default 1-10; with --deflate 1-13)")
+    ap.add_argument("--deflate", action="store_true", help="the peer supports permessage-deflate: adds groups 12 and 13, "
+                    "and a decline of the plain offer fails")
     ap.add_argument("--cases", default="", help='comma-separated case ids or patterns, e.g. "1.*,6.4.*" (default: all)')
     ap.add_argument("--exclude", default="", help="comma-separated case ids or patterns to leave out")
     ap.add_argument("--timeout", type=float, default=20.0, help="seconds a case may take at most (times --scale; default 20)")
@@ -425,7 +497,20 @@ def main():
         ap.error("--load takes a number or 'full'")
     if not 0 < load <= 1:
         ap.error("--load must be in (0, 1]")
-    opts = fz.Options(scale=args.scale, timeout=args.timeout, load=load, peer_max_message=args.peer_max_message)
+    try:
+        groups = catalogue.parse_groups(args.groups or ("1-13" if args.deflate else "1-10"))
+    except ValueError as e:
+        ap.error(str(e))
+    mode_opt = "server" if args.server else "client" if args.client_port is not None else None
+    opts = fz.Options(
+        scale=args.scale,
+        timeout=args.timeout,
+        load=load,
+        peer_max_message=args.peer_max_message,
+        groups=groups,
+        mode=mode_opt,
+        deflate=args.deflate,
+    )
     cat = catalogue.Catalogue(opts)
     selected = cat.select([p for p in args.cases.split(",") if p.strip()], [p for p in args.exclude.split(",") if p.strip()])
     if args.list:
@@ -519,6 +604,8 @@ def main():
             "scale": args.scale,
             "load": load,
             "peer_max_message": args.peer_max_message,
+            "groups": ",".join(str(g) for g in groups),
+            "deflate": args.deflate,
             "jobs": args.jobs if args.server else 1,
         },
         "summary": counts,

@@ -2,7 +2,8 @@
 reference echo programs: the opening handshake on both sides, frame
 encoding, an incremental frame reader, a fail-fast UTF-8 validator and a
 strict receiver that turns bytes into messages, control frames and protocol
-errors with the close code RFC 6455 section 7.4.1 names for each.
+errors with the close code RFC 6455 section 7.4.1 names for each (and, with
+permessage-deflate in use, inflates compressed messages: pmdeflate.py).
 
 Python 3 standard library only.  Nothing here waits without a bound: every
 socket read takes a deadline.
@@ -15,6 +16,8 @@ import select
 import socket
 import struct
 import time
+
+import pmdeflate
 
 GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
@@ -288,7 +291,12 @@ class Receiver:
 
     feed(bytes) returns events:
       ("frame", FrameHead, payload_preview)  every frame, when it ends
-      ("message", opcode, payload)           a whole text or binary message
+      ("message", opcode, payload, info)     a whole text or binary message;
+                                             info["compressed"] says whether
+                                             it came with RSV1 (then "wire":
+                                             its compressed size, and "raw":
+                                             the compressed payload when
+                                             keep_compressed)
       ("ping", payload) / ("pong", payload)
       ("close", code or None, reason bytes, err)
                                              a close frame; err is None, or
@@ -303,10 +311,16 @@ class Receiver:
     a client (server frames must not be).  lax: a set of checks to skip, for
     the deliberately broken reference programs only:
       "utf8" "rsv" "opcode" "continuation" "control" "close-code" "mask"
-    max_message: a limit on message size (1009 past it), or None.
+      "inflate-limit" (max_message counts compressed octets)
+    max_message: a limit on message size (1009 past it), or None; for a
+    compressed message it bounds the inflated size, checked as it inflates.
+    inflater: a pmdeflate.Inflater when permessage-deflate is in use: RSV1
+    then marks a compressed message (first frame only; on a continuation
+    or control frame it is an error, 1002), and compressed data that does
+    not inflate fails the connection with 1007.
     """
 
-    def __init__(self, expect_masked, lax=(), max_message=None, preview=32):
+    def __init__(self, expect_masked, lax=(), max_message=None, preview=32, inflater=None, keep_compressed=False):
         self.expect_masked = expect_masked
         self.lax = set(lax)
         self.max_message = max_message
@@ -322,6 +336,12 @@ class Receiver:
         self.frame_buf = []
         self.frame_preview = b""
         self.frame_is_control = False
+        # permessage-deflate: an Inflater when the extension is in use
+        self.inflater = inflater
+        self.keep_compressed = keep_compressed
+        self.msg_compressed = False
+        self.msg_wire = 0
+        self.msg_raw = []
 
     def _error(self, out, code, text):
         if not self.failed:
@@ -350,7 +370,18 @@ class Receiver:
         if h.len_msb:
             return self._error(out, CLOSE_PROTOCOL_ERROR, "64-bit payload length with the most significant bit set")
         if h.rsv and "rsv" not in lax:
-            return self._error(out, CLOSE_PROTOCOL_ERROR, "RSV bits %d set without a negotiated extension" % h.rsv)
+            # permessage-deflate gives RSV1 (4 here) a meaning on the first
+            # frame of a data message only (RFC 7692 6.1).
+            allowed = 4 if self.inflater is not None and h.opcode in (OP_TEXT, OP_BINARY) else 0
+            if h.rsv & ~allowed:
+                if h.rsv == 4 and self.inflater is not None:
+                    where = "a control frame" if h.opcode >= 8 else "a continuation frame" if h.opcode == OP_CONT else "a frame with a reserved opcode"
+                    return self._error(out, CLOSE_PROTOCOL_ERROR, "RSV1 (compressed) set on %s" % where)
+                return self._error(
+                    out,
+                    CLOSE_PROTOCOL_ERROR,
+                    "RSV bits %d set %s" % (h.rsv, "that permessage-deflate does not define" if self.inflater is not None else "without a negotiated extension"),
+                )
         if h.masked != self.expect_masked and "mask" not in lax:
             return self._error(
                 out, CLOSE_PROTOCOL_ERROR, "a masked frame from the server" if h.masked else "an unmasked frame from the client"
@@ -382,7 +413,16 @@ class Receiver:
             self.msg_parts = []
             self.msg_size = 0
             self.utf8.reset()
-        if self.max_message is not None and self.in_message and self.msg_size + h.length > self.max_message:
+            self.msg_compressed = bool(h.rsv & 4) and self.inflater is not None
+            self.msg_wire = 0
+            self.msg_raw = []
+            if self.msg_compressed:
+                self.inflater.begin()
+        if self.msg_compressed and "inflate-limit" in lax:
+            # A deliberate mistake: the limit applied to the compressed size.
+            if self.max_message is not None and self.msg_wire + h.length > self.max_message:
+                return self._error(out, CLOSE_TOO_BIG, "compressed message over the limit of %d" % self.max_message)
+        elif self.max_message is not None and self.in_message and not self.msg_compressed and self.msg_size + h.length > self.max_message:
             return self._error(
                 out, CLOSE_TOO_BIG, "message of at least %d octets over the limit of %d" % (self.msg_size + h.length, self.max_message)
             )
@@ -395,6 +435,33 @@ class Receiver:
             return
         if self.failed or not self.in_message:
             return
+        if self.msg_compressed:
+            self.msg_wire += len(chunk)
+            if self.keep_compressed:
+                self.msg_raw.append(chunk)
+            chunk = self._inflate(out, chunk, False)
+            if not chunk:
+                return
+        self._accept(out, chunk)
+
+    def _room(self):
+        if self.max_message is None or "inflate-limit" in self.lax:
+            return None
+        return self.max_message - self.msg_size
+
+    def _inflate(self, out, chunk, last):
+        try:
+            if last:
+                return self.inflater.end(self._room())
+            return self.inflater.feed(chunk, self._room())
+        except pmdeflate.TooBig:
+            self._error(out, CLOSE_TOO_BIG, "compressed message inflates past the limit of %d octets" % self.max_message)
+        except pmdeflate.DeflateError as e:
+            extra = " (each message must inflate on its own: no context takeover was agreed)" if self.inflater.no_context_takeover else ""
+            self._error(out, CLOSE_INVALID_PAYLOAD, "compressed data does not inflate: %s%s" % (e, extra))
+        return None
+
+    def _accept(self, out, chunk):
         if self.msg_opcode == OP_TEXT and "utf8" not in self.lax:
             if not self.utf8.feed(chunk):
                 return self._error(out, CLOSE_INVALID_PAYLOAD, "invalid UTF-8 in a text message")
@@ -433,10 +500,24 @@ class Receiver:
             return
         if h.opcode not in (OP_CONT, OP_TEXT, OP_BINARY):
             return
+        info = {"compressed": self.msg_compressed}
+        if self.msg_compressed:
+            rest = self._inflate(out, None, True)
+            if self.failed:
+                return
+            if rest:
+                self._accept(out, rest)
+                if self.failed:
+                    return
+            info["wire"] = self.msg_wire
+            if self.keep_compressed:
+                info["raw"] = b"".join(self.msg_raw)
+                self.msg_raw = []
         if self.msg_opcode == OP_TEXT and "utf8" not in self.lax and not self.utf8.complete():
             return self._error(out, CLOSE_INVALID_PAYLOAD, "text message ends inside a UTF-8 sequence")
         self.in_message = False
-        out.append(("message", self.msg_opcode, b"".join(self.msg_parts)))
+        self.msg_compressed = False
+        out.append(("message", self.msg_opcode, b"".join(self.msg_parts), info))
         self.msg_parts = []
 
 
@@ -445,7 +526,11 @@ class Receiver:
 
 
 class HandshakeError(Exception):
-    pass
+    """status: the HTTP status of an answer other than 101, else None."""
+
+    def __init__(self, text, status=None):
+        Exception.__init__(self, text)
+        self.status = status
 
 
 def read_head(sock, deadline, limit=HEAD_LIMIT):
@@ -496,10 +581,11 @@ def has_token(headers, name, token):
     return False
 
 
-def client_handshake(sock, host_header, target, deadline, extra_headers=()):
+def client_handshake(sock, host_header, target, deadline, extra_headers=(), extensions_offered=False):
     """Sends the opening handshake of a client and checks the server's
     answer (RFC 6455 4.1).  Returns (bytes already received past the
-    response head, response head text)."""
+    response head, response head text).  With extensions_offered the
+    caller judges Sec-WebSocket-Extensions itself."""
     key = new_key()
     req = (
         "GET %s HTTP/1.1\r\n"
@@ -520,7 +606,7 @@ def client_handshake(sock, host_header, target, deadline, extra_headers=()):
     if len(parts) < 2 or not parts[0].startswith("HTTP/1."):
         raise HandshakeError("bad status line %r" % start)
     if parts[1] != "101":
-        raise HandshakeError("status %s instead of 101 (%r)" % (parts[1], start))
+        raise HandshakeError("status %s instead of 101 (%r)" % (parts[1], start), status=parts[1])
     up = header_values(headers, "upgrade")
     if len(up) != 1 or up[0].lower() != "websocket":
         raise HandshakeError("Upgrade header is %r, not websocket" % up)
@@ -529,7 +615,7 @@ def client_handshake(sock, host_header, target, deadline, extra_headers=()):
     acc = header_values(headers, "sec-websocket-accept")
     if acc != [accept_key(key)]:
         raise HandshakeError("Sec-WebSocket-Accept %r, expected %r" % (acc, accept_key(key)))
-    if header_values(headers, "sec-websocket-extensions"):
+    if header_values(headers, "sec-websocket-extensions") and not extensions_offered:
         raise HandshakeError("the server chose an extension that was never offered")
     if header_values(headers, "sec-websocket-protocol"):
         raise HandshakeError("the server chose a subprotocol that was never offered")
@@ -567,12 +653,12 @@ def check_client_request(start, headers):
     return None
 
 
-def response_101(key):
+def response_101(key, extra_headers=()):
     return (
         "HTTP/1.1 101 Switching Protocols\r\n"
         "Upgrade: websocket\r\n"
         "Connection: Upgrade\r\n"
-        "Sec-WebSocket-Accept: %s\r\n\r\n" % accept_key(key)
+        "Sec-WebSocket-Accept: %s\r\n" % accept_key(key) + "".join(h + "\r\n" for h in extra_headers) + "\r\n"
     ).encode("latin-1")
 
 
