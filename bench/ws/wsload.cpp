@@ -21,6 +21,22 @@
 // Raw mode (--raw): no WebSocket at all; each message is S plain bytes and
 // the echo the same S bytes: the machine's floor, against a byte echo server.
 //
+// Payload (--payload): random bytes in binary messages (the default), or a
+// JSON document of S bytes in text messages (json_payload.h).
+//
+// Compression (--deflate): the handshake offers permessage-deflate (RFC
+// 7692) and fails the connection unless the server's answer accepts it
+// within the offer.  Each message is then compressed as it is sent (zlib,
+// raw DEFLATE, sync flush, its 00 00 ff ff tail cut; RSV1 on the first
+// frame; the window kept from message to message unless the answer or the
+// offer says no context takeover), masked with a fresh key, and each echo is
+// inflated as it streams in and checked like any other.  A JSON message is
+// a copy of one of the four documents with its numbers rewritten, a binary
+// one fresh random bytes, so that no message repeats an earlier one.  The
+// JSON line then also gives the bytes on the wire per message each way
+// (frame headers and compressed payloads).  None of this runs without
+// --deflate: the frames are prebuilt as described below.
+//
 // Efficiency: epoll, level-triggered, non-blocking sockets, one thread by
 // default (-t for more, each with its own epoll and a share of the
 // connections).  The frames to send are built once: four payload variants
@@ -33,6 +49,8 @@
 // Every wait is bounded: connecting and handshaking by --timeout, the run by
 // warm-up + duration, idle holding by --hold, and an alarm ends the process
 // if anything overruns by 30 s.  Only loopback addresses are accepted.
+#include "deflate_codec.h"
+#include "json_payload.h"
 #include "ws_accept.h"
 
 #include <arpa/inet.h>
@@ -46,6 +64,7 @@
 #include <ctime>
 #include <fcntl.h>
 #include <getopt.h>
+#include <memory>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
@@ -79,6 +98,12 @@ struct Options {
     long pid = 0;
     double timeout = 10;
     std::string label;
+    bool json = false; // --payload json: text messages of JSON
+    uint64_t seed = 1; // of the JSON documents
+    bool deflate = false;
+    std::string deflate_params = "client_max_window_bits"; // the offer, after its name
+    int deflate_level = 6;
+    wsb::pmd_params offer; // deflate_params, parsed
 };
 Options opt;
 
@@ -100,7 +125,17 @@ Options opt;
                  "      --hold SEC       idle mode: keep them open SEC more after printing\n"
                  "      --pid PID        the server: its CPU time (load), VmRSS (idle)\n"
                  "      --timeout SEC    limit for connecting and handshakes (default 10)\n"
-                 "      --label TEXT     copied into the JSON line\n");
+                 "      --label TEXT     copied into the JSON line\n"
+                 "      --payload KIND   binary (random bytes; the default) or json (text\n"
+                 "                       messages, each a JSON document of the size)\n"
+                 "      --text-json      the same as --payload json\n"
+                 "      --seed N         seed of the JSON documents (default 1)\n"
+                 "      --deflate        negotiate permessage-deflate and compress\n"
+                 "      --deflate-params TEXT\n"
+                 "                       the offer's parameters (default\n"
+                 "                       \"client_max_window_bits\"), e.g.\n"
+                 "                       \"client_max_window_bits; server_no_context_takeover\"\n"
+                 "      --deflate-level N  zlib level of what wsload sends, 0-9 (default 6)\n");
     std::exit(rc);
 }
 
@@ -158,6 +193,14 @@ void parse_url(const std::string& url) {
     }
 }
 
+// The Sec-WebSocket-Extensions value offered with --deflate.
+std::string offer_text() {
+    if (opt.deflate_params.find_first_not_of(" \t") == std::string::npos) {
+        return "permessage-deflate";
+    }
+    return "permessage-deflate; " + opt.deflate_params;
+}
+
 void parse_args(int argc, char** argv) {
     enum {
         o_frames = 1000,
@@ -168,7 +211,13 @@ void parse_args(int argc, char** argv) {
         o_hold,
         o_pid,
         o_timeout,
-        o_label
+        o_label,
+        o_payload,
+        o_text_json,
+        o_seed,
+        o_deflate,
+        o_deflate_params,
+        o_deflate_level
     };
     static const option longs[] = {{"conns", required_argument, nullptr, 'c'},
                                    {"size", required_argument, nullptr, 's'},
@@ -184,6 +233,12 @@ void parse_args(int argc, char** argv) {
                                    {"pid", required_argument, nullptr, o_pid},
                                    {"timeout", required_argument, nullptr, o_timeout},
                                    {"label", required_argument, nullptr, o_label},
+                                   {"payload", required_argument, nullptr, o_payload},
+                                   {"text-json", no_argument, nullptr, o_text_json},
+                                   {"seed", required_argument, nullptr, o_seed},
+                                   {"deflate", no_argument, nullptr, o_deflate},
+                                   {"deflate-params", required_argument, nullptr, o_deflate_params},
+                                   {"deflate-level", required_argument, nullptr, o_deflate_level},
                                    {"help", no_argument, nullptr, 'h'},
                                    {nullptr, 0, nullptr, 0}};
     int ch;
@@ -232,6 +287,30 @@ void parse_args(int argc, char** argv) {
         case o_label:
             opt.label = optarg;
             break;
+        case o_payload:
+            if (std::strcmp(optarg, "json") == 0) {
+                opt.json = true;
+            } else if (std::strcmp(optarg, "binary") == 0) {
+                opt.json = false;
+            } else {
+                die("--payload is binary or json, not %s", optarg);
+            }
+            break;
+        case o_text_json:
+            opt.json = true;
+            break;
+        case o_seed:
+            opt.seed = std::strtoull(optarg, nullptr, 0);
+            break;
+        case o_deflate:
+            opt.deflate = true;
+            break;
+        case o_deflate_params:
+            opt.deflate_params = optarg;
+            break;
+        case o_deflate_level:
+            opt.deflate_level = std::atoi(optarg);
+            break;
         case 'h':
             usage(0);
         default:
@@ -262,6 +341,21 @@ void parse_args(int argc, char** argv) {
     }
     if (static_cast<std::size_t>(opt.frames) > opt.size && opt.size > 0) {
         opt.frames = static_cast<int>(opt.size);
+    }
+    if (opt.json && opt.size < wsb::json_min_size) {
+        die("--payload json needs a size of 2 bytes or more%s", "");
+    }
+    if (opt.deflate) {
+        if (opt.raw) {
+            die("--deflate is for WebSocket, not --raw%s", "");
+        }
+        if (opt.deflate_level < 0 || opt.deflate_level > 9) {
+            die("--deflate-level is 0 to 9%s", "");
+        }
+        std::string err = wsb::pmd_parse(offer_text(), true, opt.offer);
+        if (!err.empty()) {
+            die("--deflate-params: %s", err.c_str());
+        }
     }
 }
 
@@ -419,64 +513,120 @@ class Histogram {
 // --- what is sent --------------------------------------------------------------
 constexpr int variants = 4;
 struct Payload {
-    std::vector<uint8_t> plain[variants]; // the message as the echo must carry it
-    std::vector<uint8_t> wire[variants];  // what is sent: frames, masked (or plain)
+    std::vector<uint8_t> plain[variants];   // the message as the echo must carry it
+    std::vector<uint8_t> wire[variants];    // what is sent: frames, masked (or plain)
+    std::vector<uint32_t> fields[variants]; // JSON: the fields json_vary rewrites
 };
 Payload payload;
+uint8_t g_opcode = 0x2; // of the messages sent, and of their echoes: binary, or text (JSON)
+
+// The length of a frame header, masked or not, for a payload of len bytes.
+std::size_t header_len(std::size_t len, bool masked) {
+    return (len < 126 ? 2 : len < 65536 ? 4 : 10) + (masked ? 4 : 0);
+}
+
+// XORs n bytes of src with the 4-byte key into dst, eight at a time.
+void mask_copy(uint8_t* dst, const uint8_t* src, std::size_t n, const uint8_t key[4]) {
+    uint64_t k8 = 0;
+    for (int i = 0; i < 8; i++) {
+        k8 |= static_cast<uint64_t>(key[i & 3]) << (8 * i);
+    }
+    std::size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        std::memcpy(&w, src + i, 8);
+        w ^= k8;
+        std::memcpy(dst + i, &w, 8);
+    }
+    for (; i < n; i++) {
+        dst[i] = src[i] ^ key[i & 3];
+    }
+}
+
+// Writes one message of len bytes as `frames` masked client frames into
+// dst, which has room for len + 14 * frames bytes; rsv1 marks the first
+// frame (a compressed message).  Each frame's key comes from rng.  Returns
+// the bytes written.
+std::size_t write_frames(uint8_t* dst, uint8_t opcode, bool rsv1, const uint8_t* data,
+                         std::size_t len, int frames, uint64_t& rng) {
+    uint8_t* w = dst;
+    std::size_t off = 0;
+    for (int f = 0; f < frames; f++) {
+        std::size_t n = len / static_cast<std::size_t>(frames);
+        if (f == frames - 1) {
+            n = len - off;
+        }
+        uint8_t b0 = f == 0 ? opcode : 0x0; // then continuation frames
+        if (f == 0 && rsv1) {
+            b0 |= 0x40;
+        }
+        if (f == frames - 1) {
+            b0 |= 0x80; // FIN
+        }
+        *w++ = b0;
+        if (n < 126) {
+            *w++ = static_cast<uint8_t>(0x80 | n);
+        } else if (n < 65536) {
+            *w++ = 0x80 | 126;
+            *w++ = static_cast<uint8_t>(n >> 8);
+            *w++ = static_cast<uint8_t>(n);
+        } else {
+            *w++ = 0x80 | 127;
+            for (int k = 7; k >= 0; k--) {
+                *w++ = static_cast<uint8_t>(static_cast<uint64_t>(n) >> (8 * k));
+            }
+        }
+        uint8_t key[4];
+        uint64_t r = xorshift(rng);
+        for (int k = 0; k < 4; k++) {
+            key[k] = static_cast<uint8_t>(r >> (8 * k));
+            *w++ = key[k];
+        }
+        mask_copy(w, data + off, n, key);
+        w += n;
+        off += n;
+    }
+    return static_cast<std::size_t>(w - dst);
+}
 
 void build_payload() {
     uint64_t seed = 0x9E3779B97F4A7C15ull;
+    g_opcode = opt.json ? 0x1 : 0x2;
     for (int v = 0; v < variants; v++) {
         auto& plain = payload.plain[v];
-        plain.resize(opt.size);
-        for (std::size_t i = 0; i < opt.size; i++) {
-            plain[i] = static_cast<uint8_t>(xorshift(seed) >> 32);
+        if (opt.json) {
+            wsb::json_doc doc =
+                wsb::json_make(opt.size, opt.seed * variants + static_cast<uint64_t>(v));
+            plain = std::move(doc.text);
+            payload.fields[v] = std::move(doc.fields);
+        } else {
+            plain.resize(opt.size);
+            for (std::size_t i = 0; i < opt.size; i++) {
+                plain[i] = static_cast<uint8_t>(xorshift(seed) >> 32);
+            }
         }
         auto& wire = payload.wire[v];
         if (opt.raw) {
             wire = plain;
             continue;
         }
-        wire.reserve(opt.size + static_cast<std::size_t>(opt.frames) * 14);
-        std::size_t off = 0;
-        for (int f = 0; f < opt.frames; f++) {
-            std::size_t len = opt.size / static_cast<std::size_t>(opt.frames);
-            if (f == opt.frames - 1) {
-                len = opt.size - off;
-            }
-            uint8_t b0 = f == 0 ? 0x2 : 0x0; // binary, then continuation
-            if (f == opt.frames - 1) {
-                b0 |= 0x80; // FIN
-            }
-            wire.push_back(b0);
-            if (len < 126) {
-                wire.push_back(static_cast<uint8_t>(0x80 | len));
-            } else if (len < 65536) {
-                wire.push_back(0x80 | 126);
-                wire.push_back(static_cast<uint8_t>(len >> 8));
-                wire.push_back(static_cast<uint8_t>(len));
-            } else {
-                wire.push_back(0x80 | 127);
-                for (int k = 7; k >= 0; k--) {
-                    wire.push_back(static_cast<uint8_t>(static_cast<uint64_t>(len) >> (8 * k)));
-                }
-            }
-            uint8_t key[4];
-            uint64_t r = xorshift(seed);
-            for (int k = 0; k < 4; k++) {
-                key[k] = static_cast<uint8_t>(r >> (8 * k));
-                wire.push_back(key[k]);
-            }
-            for (std::size_t i = 0; i < len; i++) {
-                wire.push_back(plain[off + i] ^ key[i & 3]);
-            }
-            off += len;
-        }
+        wire.resize(opt.size + static_cast<std::size_t>(opt.frames) * 14);
+        wire.resize(
+            write_frames(wire.data(), g_opcode, false, plain.data(), opt.size, opt.frames, seed));
     }
 }
 
 // --- connections ---------------------------------------------------------------
 enum class State : uint8_t { Pending, Connecting, Handshake, Open, Idle, Closed };
+
+// A connection's permessage-deflate state (--deflate), from the handshake
+// until the connection goes idle.
+struct Compression {
+    wsb::pmd_deflater out;
+    wsb::pmd_inflater in;
+    std::vector<uint8_t> plain; // the message out, uncompressed
+    std::vector<uint8_t> wire;  // its frames
+};
 
 struct Conn {
     int fd = -1;
@@ -489,6 +639,7 @@ struct Conn {
     bool fin = false;
     bool first_frame = true; // the next data frame starts a message
     bool hs_answer = false;  // hs holds the handshake answer (else the request)
+    bool compressed = false; // the echo being read is compressed (RSV1)
     uint8_t variant = 0;
     uint8_t opcode = 0;
     uint8_t hdr_have = 0;
@@ -502,6 +653,12 @@ struct Conn {
     uint64_t done = 0; // echoes completed on this connection
     std::string hs;    // handshake: the request, then the response so far
     char accept[29] = {};
+    // --deflate only: what the handshake agreed, the codec, and the bytes
+    // on the wire of the message out and of its echo so far.
+    wsb::pmd_agreement pmd;
+    std::unique_ptr<Compression> z;
+    uint64_t wire_out = 0;
+    uint64_t wire_in = 0;
 };
 
 std::atomic<long> g_opened{0};
@@ -521,6 +678,16 @@ struct Worker {
     uint64_t checked = 0;
     uint64_t errors = 0; // connections lost to an error after opening
     std::string first_error;
+    // --deflate: scratch space for a compressed message and for pieces of an
+    // inflated echo; over the window's messages, the bytes on the wire each
+    // way and the echoes that came compressed; the first answer's
+    // Sec-WebSocket-Extensions.
+    std::vector<uint8_t> zbuf;
+    std::vector<uint8_t> zout;
+    uint64_t wire_out = 0;
+    uint64_t wire_in = 0;
+    uint64_t compressed_echoes = 0;
+    std::string extensions;
     std::size_t next_pending = 0;
     long connecting = 0;
     long max_connecting = 256;
@@ -594,7 +761,9 @@ struct Worker {
     }
 
     // Sends what is left of c.out; registers EPOLLOUT while the socket is full.
-    bool flush(Conn& c) {
+    // Inlined into the message loop, as it was before --deflate added a
+    // second caller.
+    [[gnu::always_inline]] bool flush(Conn& c) {
         while (c.out_left > 0) {
             ssize_t n = send(c.fd, c.out, c.out_left, MSG_NOSIGNAL);
             if (n > 0) {
@@ -618,16 +787,70 @@ struct Worker {
         return true;
     }
 
-    void send_message(Conn& c, int64_t t) {
+    // The message loop's functions take Deflate (opt.deflate) as a template
+    // argument: without --deflate none of the compression code is compiled
+    // into them, and the loop does what it did before the option existed.
+    template <bool Deflate> void send_message(Conn& c, int64_t t) {
         c.variant = static_cast<uint8_t>(xorshift(c.rng) % variants);
         c.check = c.done == 0 || (opt.check_every != 0 && c.done % opt.check_every == 0);
         c.got = 0;
         c.first_frame = true;
         c.awaiting = true;
         c.t_sent = t;
-        c.out = payload.wire[c.variant].data();
-        c.out_left = payload.wire[c.variant].size();
+        if constexpr (Deflate) {
+            if (!compress_message(c)) {
+                return;
+            }
+        } else {
+            c.out = payload.wire[c.variant].data();
+            c.out_left = payload.wire[c.variant].size();
+        }
         flush(c);
+    }
+
+    // --deflate: the next message's bytes (a varied JSON document, or fresh
+    // random bytes), compressed and framed into c.z->wire.
+    [[gnu::noinline]] bool compress_message(Conn& c) {
+        Compression& z = *c.z;
+        if (opt.json) {
+            std::memcpy(z.plain.data(), payload.plain[c.variant].data(), opt.size);
+            wsb::json_vary(z.plain.data(), payload.fields[c.variant], c.done, c.rng);
+        } else {
+            for (std::size_t i = 0; i < opt.size; i += 8) {
+                uint64_t r = xorshift(c.rng);
+                std::memcpy(z.plain.data() + i, &r, opt.size - i < 8 ? opt.size - i : 8);
+            }
+        }
+        long m = z.out.compress(z.plain.data(), opt.size, zbuf);
+        if (m < 0) {
+            fail(c, "compressing a message failed (zlib)");
+            return false;
+        }
+        std::size_t room = static_cast<std::size_t>(m) + static_cast<std::size_t>(opt.frames) * 14;
+        if (z.wire.size() < room) {
+            z.wire.resize(room);
+        }
+        std::size_t n = write_frames(z.wire.data(), g_opcode, true, zbuf.data(),
+                                     static_cast<std::size_t>(m), opt.frames, c.rng);
+        c.out = z.wire.data();
+        c.out_left = n;
+        c.wire_out = n;
+        c.wire_in = 0;
+        c.compressed = false;
+        c.t_sent = now_ns(); // the round trip starts after the compression
+        return true;
+    }
+
+    // --deflate: the codec for what the handshake agreed.
+    bool start_compression(Conn& c) {
+        c.z = std::make_unique<Compression>();
+        if (!c.z->out.init(opt.deflate_level, c.pmd.client_window_bits, 8, c.pmd.client_reset) ||
+            !c.z->in.init(c.pmd.server_window_bits, c.pmd.server_reset)) {
+            fail(c, "zlib could not start a stream");
+            return false;
+        }
+        c.z->plain.resize(opt.size);
+        return true;
     }
 
     void became_open(Conn& c) {
@@ -640,11 +863,17 @@ struct Worker {
             return;
         }
         c.st = State::Open;
-        send_message(c, now_ns());
+        if (opt.deflate) {
+            if (start_compression(c)) {
+                send_message<true>(c, now_ns());
+            }
+            return;
+        }
+        send_message<false>(c, now_ns());
     }
 
     // A whole echo has arrived.  Returns false if the connection was closed.
-    bool message_done(Conn& c) {
+    template <bool Deflate> bool message_done(Conn& c) {
         if (c.got != opt.size) {
             fail(c, "echo of the wrong length");
             return false;
@@ -661,27 +890,36 @@ struct Worker {
         if (start != 0 && t >= start && t < end) {
             msgs++;
             hist.add(t - c.t_sent);
+            if constexpr (Deflate) {
+                wire_out += c.wire_out;
+                wire_in += c.wire_in;
+                compressed_echoes += c.compressed ? 1 : 0;
+            }
         }
         if (opt.idle > 0) {
             if (c.done >= opt.idle_msgs) {
                 c.st = State::Idle;
                 g_idle_ready++;
+                if constexpr (Deflate) {
+                    c.z.reset(); // the server's compression state is measured, not wsload's
+                }
                 return true;
             }
         } else if (start != 0 && t >= end) {
             return true; // the window is over: send no more
         }
-        send_message(c, t);
+        send_message<Deflate>(c, t);
         return c.st != State::Closed;
     }
 
     // Echo bytes: compares them when this echo is checked.
-    bool payload_bytes(Conn& c, const uint8_t* p, std::size_t n) {
+    template <bool Deflate> bool payload_bytes(Conn& c, const uint8_t* p, std::size_t n) {
         if (c.got + n > opt.size) {
             fail(c, "echo longer than the message");
             return false;
         }
-        if (c.check && std::memcmp(payload.plain[c.variant].data() + c.got, p, n) != 0) {
+        const uint8_t* sent = Deflate ? c.z->plain.data() : payload.plain[c.variant].data();
+        if (c.check && std::memcmp(sent + c.got, p, n) != 0) {
             fail(c, "echo bytes differ from the message");
             return false;
         }
@@ -699,19 +937,19 @@ struct Worker {
             if (k > n) {
                 k = n;
             }
-            if (!payload_bytes(c, p, k)) {
+            if (!payload_bytes<false>(c, p, k)) {
                 return false;
             }
             p += k;
             n -= k;
-            if (c.got == opt.size && !message_done(c)) {
+            if (c.got == opt.size && !message_done<false>(c)) {
                 return false;
             }
         }
         return true;
     }
 
-    bool frame_done(Conn& c) {
+    template <bool Deflate> bool frame_done(Conn& c) {
         c.in_payload = false;
         if (c.control) {
             if (c.opcode == 0x8) {
@@ -721,12 +959,38 @@ struct Worker {
             return true; // ping or pong: nothing to do (servers here send none)
         }
         if (c.fin) {
-            return message_done(c);
+            if constexpr (Deflate) {
+                if (c.compressed && !inflate_end(c)) {
+                    return false;
+                }
+            }
+            return message_done<Deflate>(c);
         }
         return true;
     }
 
-    bool feed_ws(Conn& c, const uint8_t* p, std::size_t n) {
+    // --deflate: compressed echo bytes, inflated and checked as they come.
+    bool inflate_bytes(Conn& c, const uint8_t* p, std::size_t n) {
+        int rc = c.z->in.feed(p, n, zout, [this, &c](const uint8_t* q, std::size_t m) {
+            return payload_bytes<true>(c, q, m);
+        });
+        if (rc > 0) {
+            fail(c, c.z->in.error().c_str());
+        }
+        return rc == 0;
+    }
+
+    bool inflate_end(Conn& c) {
+        int rc = c.z->in.finish(zout, [this, &c](const uint8_t* q, std::size_t m) {
+            return payload_bytes<true>(c, q, m);
+        });
+        if (rc > 0) {
+            fail(c, c.z->in.error().c_str());
+        }
+        return rc == 0;
+    }
+
+    template <bool Deflate> bool feed_ws(Conn& c, const uint8_t* p, std::size_t n) {
         const uint8_t* end = p + n;
         while (p < end) {
             if (c.in_payload) {
@@ -734,12 +998,13 @@ struct Worker {
                 if (k > c.frame_left) {
                     k = static_cast<std::size_t>(c.frame_left);
                 }
-                if (!c.control && !payload_bytes(c, p, k)) {
+                if (!c.control && !(Deflate && c.compressed ? inflate_bytes(c, p, k)
+                                                            : payload_bytes<Deflate>(c, p, k))) {
                     return false;
                 }
                 p += k;
                 c.frame_left -= k;
-                if (c.frame_left == 0 && !frame_done(c)) {
+                if (c.frame_left == 0 && !frame_done<Deflate>(c)) {
                     return false;
                 }
                 continue;
@@ -763,10 +1028,7 @@ struct Worker {
                 break; // the rest of the header comes later
             }
             c.hdr_have = 0;
-            if (c.hdr[0] & 0x70) {
-                fail(c, "RSV bits set in a frame from the server");
-                return false;
-            }
+            uint8_t rsv = c.hdr[0] & 0x70;
             if (c.hdr[1] & 0x80) {
                 fail(c, "masked frame from the server");
                 return false;
@@ -783,6 +1045,12 @@ struct Worker {
             c.opcode = c.hdr[0] & 0x0f;
             c.fin = (c.hdr[0] & 0x80) != 0;
             c.control = (c.opcode & 0x8) != 0;
+            // RSV1 marks a compressed message (RFC 7692), on its first frame only.
+            if (rsv != 0 && !(Deflate && rsv == 0x40 && !c.control && c.first_frame)) {
+                fail(c, Deflate ? "RSV bits other than RSV1 on a message's first frame"
+                                : "RSV bits set in a frame from the server");
+                return false;
+            }
             if (c.control) {
                 if (len > 125 || !c.fin) {
                     fail(c, "bad control frame from the server");
@@ -794,16 +1062,21 @@ struct Worker {
                     return false;
                 }
                 bool cont = c.opcode == 0x0;
-                if (c.first_frame ? c.opcode != 0x2 : !cont) {
-                    fail(c, c.first_frame ? "echo is not a binary message"
-                                          : "expected a continuation frame");
+                if (c.first_frame ? c.opcode != g_opcode : !cont) {
+                    fail(c, !c.first_frame    ? "expected a continuation frame"
+                            : g_opcode == 0x1 ? "echo is not a text message"
+                                              : "echo is not a binary message");
                     return false;
                 }
                 c.first_frame = false;
+                if constexpr (Deflate) {
+                    c.compressed = c.compressed || rsv != 0;
+                    c.wire_in += need + len;
+                }
             }
             c.frame_left = len;
             c.in_payload = true;
-            if (len == 0 && !frame_done(c)) {
+            if (len == 0 && !frame_done<Deflate>(c)) {
                 return false;
             }
         }
@@ -823,9 +1096,13 @@ struct Worker {
         int n = std::snprintf(req, sizeof req,
                               "GET %s HTTP/1.1\r\nHost: %s:%d\r\nUpgrade: websocket\r\n"
                               "Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\n"
-                              "Sec-WebSocket-Version: 13\r\n\r\n",
+                              "Sec-WebSocket-Version: 13\r\n",
                               opt.path.c_str(), opt.host.c_str(), opt.port, key64);
         c.hs.assign(req, static_cast<std::size_t>(n));
+        if (opt.deflate) {
+            c.hs += "Sec-WebSocket-Extensions: " + offer_text() + "\r\n";
+        }
+        c.hs += "\r\n";
         c.out = reinterpret_cast<const uint8_t*>(c.hs.data());
         c.out_left = c.hs.size();
         c.st = State::Handshake;
@@ -844,6 +1121,37 @@ struct Worker {
             if (x != y) {
                 return false;
             }
+        }
+        return true;
+    }
+
+    // The answer's Sec-WebSocket-Extensions (all its lines joined; has: any
+    // line at all) against what was offered: permessage-deflate with
+    // --deflate, nothing without.  Records the agreement in c.pmd.
+    bool agree_extensions(Conn& c, bool has, const std::string& ext) {
+        if (!opt.deflate) {
+            if (has) {
+                fail(c, "Sec-WebSocket-Extensions in the answer, but none was offered");
+                return false;
+            }
+            return true;
+        }
+        if (!has) {
+            fail(c, "the server did not accept permessage-deflate "
+                    "(no Sec-WebSocket-Extensions in its answer)");
+            return false;
+        }
+        wsb::pmd_params answer;
+        std::string err = wsb::pmd_parse(ext, false, answer);
+        if (err.empty()) {
+            err = wsb::pmd_agree(opt.offer, answer, c.pmd);
+        }
+        if (!err.empty()) {
+            fail(c, ("bad permessage-deflate answer \"" + ext + "\": " + err).c_str());
+            return false;
+        }
+        if (extensions.empty()) {
+            extensions = ext;
         }
         return true;
     }
@@ -873,13 +1181,21 @@ struct Worker {
             return;
         }
         bool ok = false;
+        bool has_ext = false;
+        std::string ext; // every Sec-WebSocket-Extensions line, joined
         std::size_t pos = c.hs.find("\r\n") + 2;
         static const char name[] = "sec-websocket-accept:";
+        static const char ext_name[] = "sec-websocket-extensions:";
         while (pos < end) {
             std::size_t eol = c.hs.find("\r\n", pos);
             std::size_t len = eol - pos;
-            if (len > sizeof name - 1 && iequal(c.hs.data() + pos, name, sizeof name - 1)) {
-                std::size_t v = pos + sizeof name - 1;
+            std::size_t v = 0;
+            bool is_accept =
+                len > sizeof name - 1 && iequal(c.hs.data() + pos, name, sizeof name - 1);
+            bool is_ext = len >= sizeof ext_name - 1 &&
+                          iequal(c.hs.data() + pos, ext_name, sizeof ext_name - 1);
+            if (is_accept || is_ext) {
+                v = pos + (is_accept ? sizeof name : sizeof ext_name) - 1;
                 while (v < eol && (c.hs[v] == ' ' || c.hs[v] == '\t')) {
                     v++;
                 }
@@ -887,12 +1203,21 @@ struct Worker {
                 while (ve > v && (c.hs[ve - 1] == ' ' || c.hs[ve - 1] == '\t')) {
                     ve--;
                 }
-                ok = c.hs.compare(v, ve - v, c.accept) == 0;
+                if (is_accept) {
+                    ok = c.hs.compare(v, ve - v, c.accept) == 0;
+                } else {
+                    ext += has_ext ? ", " : "";
+                    ext.append(c.hs, v, ve - v);
+                    has_ext = true;
+                }
             }
             pos = eol + 2;
         }
         if (!ok) {
             fail(c, "wrong or missing Sec-WebSocket-Accept");
+            return;
+        }
+        if (!agree_extensions(c, has_ext, ext)) {
             return;
         }
         std::string rest = c.hs.substr(end + 4);
@@ -902,7 +1227,12 @@ struct Worker {
                 fail(c, "data on an idle connection");
                 return;
             }
-            feed_ws(c, reinterpret_cast<const uint8_t*>(rest.data()), rest.size());
+            auto* q = reinterpret_cast<const uint8_t*>(rest.data());
+            if (opt.deflate) {
+                feed_ws<true>(c, q, rest.size());
+            } else {
+                feed_ws<false>(c, q, rest.size());
+            }
         }
     }
 
@@ -918,7 +1248,9 @@ struct Worker {
                     alive = c.st != State::Closed;
                     break;
                 case State::Open:
-                    alive = opt.raw ? feed_raw(c, rbuf.data(), len) : feed_ws(c, rbuf.data(), len);
+                    alive = opt.raw       ? feed_raw(c, rbuf.data(), len)
+                            : opt.deflate ? feed_ws<true>(c, rbuf.data(), len)
+                                          : feed_ws<false>(c, rbuf.data(), len);
                     break;
                 case State::Idle:
                     fail(c, "data on an idle connection");
@@ -984,6 +1316,9 @@ struct Worker {
             die("epoll_create1 failed%s", "");
         }
         rbuf.resize(std::size_t{1} << 20);
+        if (opt.deflate) {
+            zout.resize(std::size_t{64} << 10);
+        }
         std::vector<epoll_event> evs(512);
         int64_t last_scan = 0;
         open_more();
@@ -1081,6 +1416,49 @@ std::string json_escape(const std::string& s) {
     return o;
 }
 
+// The JSON fields on payload and compression, each followed by a comma:
+// the kind of payload, whether permessage-deflate was on and what was
+// offered and answered; in load mode also the bytes on the wire per message
+// in each direction, frame headers included: counted over the window's
+// msgs messages with --deflate, else worked out from the size (every
+// message and echo one frame; in raw mode the message itself).
+std::string payload_fields(const std::vector<Worker>& workers, uint64_t msgs) {
+    std::string ext;
+    uint64_t out = 0, in = 0, compressed = 0;
+    for (const auto& w : workers) {
+        if (ext.empty()) {
+            ext = w.extensions;
+        }
+        out += w.wire_out;
+        in += w.wire_in;
+        compressed += w.compressed_echoes;
+    }
+    char buf[256];
+    std::snprintf(buf, sizeof buf, "\"payload\":\"%s\",\"deflate\":%s,",
+                  opt.json ? "json" : "binary", opt.deflate ? "true" : "false");
+    std::string f = buf;
+    if (opt.deflate) {
+        f += "\"deflate_level\":" + std::to_string(opt.deflate_level) + ",\"offer\":\"" +
+             json_escape(offer_text()) + "\",\"extensions\":\"" + json_escape(ext) + "\",";
+    }
+    if (opt.idle > 0) {
+        return f;
+    }
+    double per_out, per_in;
+    if (opt.deflate) {
+        per_out = msgs ? static_cast<double>(out) / static_cast<double>(msgs) : -1;
+        per_in = msgs ? static_cast<double>(in) / static_cast<double>(msgs) : -1;
+    } else {
+        per_out = static_cast<double>(payload.wire[0].size());
+        per_in = static_cast<double>(opt.size + (opt.raw ? 0 : header_len(opt.size, false)));
+    }
+    std::snprintf(buf, sizeof buf,
+                  "\"wire_counted\":%s,\"wire_out_per_msg\":%.1f,\"wire_in_per_msg\":%.1f,"
+                  "\"compressed_echoes\":%" PRIu64 ",",
+                  opt.deflate ? "true" : "false", per_out, per_in, compressed);
+    return f + buf;
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -1156,10 +1534,10 @@ int main(int argc, char** argv) {
                     "\"idle\":%ld,\"failed\":%ld,\"errors\":%" PRIu64
                     ",\"idle_msgs\":%u,\"size\":%zu,\"open_s\":%.3f,"
                     "\"rss_before_kib\":%ld,\"rss_after_kib\":%ld,\"bytes_per_conn\":%.0f,"
-                    "\"first_error\":\"%s\"}\n",
+                    "%s\"first_error\":\"%s\"}\n",
                     json_escape(opt.label).c_str(), json_escape(opt.url).c_str(), opt.conns, idle,
                     g_failed.load(), errors, opt.idle_msgs, opt.size, open_s, rss_before, rss_after,
-                    per_conn, json_escape(first_error).c_str());
+                    per_conn, payload_fields(workers, 0).c_str(), json_escape(first_error).c_str());
         std::fflush(stdout);
         if (opt.hold > 0) {
             sleep_until(now_ns() + static_cast<int64_t>(opt.hold * 1e9));
@@ -1218,13 +1596,14 @@ int main(int argc, char** argv) {
                 ",\"msgs_per_s\":%.1f,"
                 "\"mean_us\":%.2f,\"p50_us\":%.2f,\"p99_us\":%.2f,\"max_us\":%.2f,"
                 "\"checked\":%" PRIu64 ",\"server_cpu_s\":%.3f,\"msgs_per_cpu_s\":%.1f,"
-                "\"client_cpu_s\":%.3f,\"first_error\":\"%s\"}\n",
+                "\"client_cpu_s\":%.3f,%s\"first_error\":\"%s\"}\n",
                 opt.raw ? "raw" : "ws", json_escape(opt.label).c_str(),
                 json_escape(opt.url).c_str(), opt.size, opt.conns, opt.frames, opt.threads,
                 g_opened.load(), g_failed.load(), errors, secs, msgs, all_msgs,
                 static_cast<double>(msgs) / secs, hist.mean() / 1e3, hist.quantile(0.5) / 1e3,
                 hist.quantile(0.99) / 1e3, static_cast<double>(hist.max()) / 1e3, checked,
-                server_cpu, per_cpu, cpu1 - cpu0, json_escape(first_error).c_str());
+                server_cpu, per_cpu, cpu1 - cpu0, payload_fields(workers, msgs).c_str(),
+                json_escape(first_error).c_str());
     std::fflush(stdout);
     return msgs > 0 ? 0 : 1;
 }
