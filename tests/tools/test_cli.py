@@ -4,14 +4,21 @@
 it with status 0), its graceful stop (a response in flight at SIGTERM still
 completes, new connections are refused), and `get`'s distinct exit codes,
 streamed bodies (a 300 MiB one in constant memory), whole-exchange timeout
-and progress line (drawn on a pseudo-terminal, absent on a pipe).
+and progress line (drawn on a pseudo-terminal, absent on a pipe).  Then the
+WebSocket client `ws`: against `serve --ws-echo` (plain and TLS) and against
+node's `ws` package (ws_peer.js beside this file: close codes, subprotocols,
+delayed echoes, server-sent binary), through pipes and on a pseudo-terminal
+(typing, Ctrl-C, Ctrl-D), with its exit codes.
 
 Usage: test_cli.py NNGHTTP DEMO_SITE
 """
 import hashlib
 import http.server
 import os
+import pty
 import queue
+import select
+import shutil
 import re
 import signal
 import socket
@@ -24,6 +31,7 @@ import unittest
 
 NNGHTTP = sys.argv[1] if len(sys.argv) > 1 else "nnghttp"
 SITE = sys.argv[2] if len(sys.argv) > 2 else "share/demo-site"
+HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def run(*args, timeout=20):
@@ -136,7 +144,7 @@ def start_serve(directory, *extra):
     proc = subprocess.Popen([NNGHTTP, "serve", directory, "--listen", "http://127.0.0.1:0", *extra],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     line = proc.stdout.readline().decode()
-    m = re.search(r"serving \S+ at (http://127\.0\.0\.1:(\d+))/", line)
+    m = re.search(r"serving \S+ at (https?://127\.0\.0\.1:(\d+))/", line)
     if not m:
         proc.kill()
         raise RuntimeError("no address line from nnghttp serve: %r" % line)
@@ -496,6 +504,467 @@ class ReusePort(unittest.TestCase):
             self.assertEqual(r.stdout, want)
         b.send_signal(signal.SIGTERM)
         self.assertEqual(b.wait(10), 0)
+
+
+# ---- nnghttp ws ----
+
+def ws_run(url, *args, data=b"", timeout=30):
+    """`nnghttp ws [ARGS...] URL` with `data` on its standard input."""
+    return subprocess.run([NNGHTTP, "ws", *args, url], input=data, capture_output=True,
+                          timeout=timeout)
+
+
+def free_port():
+    """A port nobody listens on (now)."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+class LineLog:
+    """The lines a child prints on stdout, gathered by a thread, so that a
+    test can wait for one."""
+
+    def __init__(self, stream):
+        self.queue = queue.Queue()
+        self.seen = []
+
+        def pump():
+            for raw in stream:
+                self.queue.put(raw.decode(errors="replace").rstrip("\n"))
+            self.queue.put(None)
+        threading.Thread(target=pump, daemon=True).start()
+
+    def wait(self, prefix, timeout=10):
+        """The first line that starts with prefix (AssertionError if none
+        comes in time)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            for line in self.seen:
+                if line.startswith(prefix):
+                    return line
+            left = deadline - time.monotonic()
+            try:
+                line = self.queue.get(timeout=max(left, 0.01))
+            except queue.Empty:
+                line = None
+            if line is None:
+                raise AssertionError("no line %r; got %r" % (prefix, self.seen))
+            self.seen.append(line)
+
+
+class NodePeer:
+    """ws_peer.js (node's `ws` package) as the server: its URL, and the
+    lines it prints ("open TAG PROTOCOL", "closed TAG CODE REASON")."""
+
+    def __init__(self, *extra):
+        node = shutil.which("node")
+        if node is None:
+            raise RuntimeError("node is not installed (scripts/deps installs nodejs and node-ws)")
+        env = dict(os.environ)
+        env["NODE_PATH"] = os.pathsep.join(p for p in [env.get("NODE_PATH"), "/usr/share/nodejs"] if p)
+        self.proc = subprocess.Popen([node, os.path.join(HERE, "ws_peer.js"), *extra],
+                                     stdout=subprocess.PIPE, env=env)
+        line = self.proc.stdout.readline().decode()
+        m = re.match(r"listening on (\d+)", line)
+        if not m:
+            self.proc.kill()
+            raise RuntimeError("ws_peer.js did not start: %r" % line)
+        self.url = "ws://127.0.0.1:%s/" % m.group(1)
+        self.log = LineLog(self.proc.stdout)
+
+    def close_of(self, tag):
+        """The close code and reason the server saw from the client tagged tag."""
+        _, _, code, reason = (self.log.wait("closed %s " % tag) + " ").split(" ", 3)
+        return int(code), reason.strip()
+
+    def end(self):
+        self.proc.kill()
+        self.proc.wait(10)
+        self.proc.stdout.close()
+
+
+class Terminal:
+    """`nnghttp ARGS...` with a pseudo-terminal as its controlling terminal
+    (standard input, output and error), so that Ctrl-C and Ctrl-D typed there
+    mean what they mean to a user."""
+
+    def __init__(self, *args):
+        pid, fd = pty.fork()
+        if pid == 0:
+            try:
+                os.execv(NNGHTTP, [NNGHTTP, *args])
+            finally:
+                os._exit(127)
+        self.pid, self.fd = pid, fd
+        self.out = b""
+        self.status = None
+
+    def read(self, timeout):
+        """Reads what comes within timeout seconds: True if something came,
+        None if nothing did, False once the child's side is gone."""
+        r, _, _ = select.select([self.fd], [], [], timeout)
+        if not r:
+            return None
+        try:
+            data = os.read(self.fd, 65536)
+        except OSError:  # EIO: the child and its terminal are gone
+            return False
+        self.out += data
+        return bool(data)
+
+    def expect(self, text, timeout=10):
+        deadline = time.monotonic() + timeout
+        while text not in self.out:
+            left = deadline - time.monotonic()
+            if left <= 0 or self.read(left) is False:
+                raise AssertionError("%r never appeared; the terminal shows %r" % (text, self.out))
+
+    def type(self, data):
+        os.write(self.fd, data)
+
+    def wait(self, timeout=15):
+        """The exit code, once the child has ended and its output is read."""
+        deadline = time.monotonic() + timeout
+        try:
+            while time.monotonic() < deadline:
+                pid, status = os.waitpid(self.pid, os.WNOHANG)
+                if pid != 0:
+                    while self.read(0.2):
+                        pass
+                    return os.waitstatus_to_exitcode(status)
+                self.read(0.1)
+            os.kill(self.pid, signal.SIGKILL)
+            os.waitpid(self.pid, 0)
+            raise AssertionError("still running; the terminal shows %r" % self.out)
+        finally:
+            os.close(self.fd)
+
+
+class WsEcho(unittest.TestCase):
+    """`nnghttp ws` through pipes against `nnghttp serve --ws-echo /echo`."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.proc, cls.root, cls.port, cls.lines = start_serve(SITE, "--ws-echo", "/echo")
+        cls.url = "ws://127.0.0.1:%d/echo" % cls.port
+
+    @classmethod
+    def tearDownClass(cls):
+        end_serve(cls.proc, cls.lines)
+
+    def echo(self, data, *args):
+        r = ws_run(self.url, *args, data=data)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        return r
+
+    def test_serve_announces_the_route_and_still_serves_files(self):
+        self.assertIn("WebSocket echo at %s" % self.url, self.lines.get(timeout=10))
+        with open(os.path.join(SITE, "hello.txt"), "rb") as f:
+            self.assertEqual(run("get", self.root + "/hello.txt").stdout, f.read())
+
+    def test_two_lines(self):
+        r = self.echo(b"a\nb\n")
+        self.assertEqual(r.stdout, b"a\nb\n")
+        self.assertEqual(r.stderr, b"")
+
+    def test_many_lines_in_order(self):
+        data = b"".join(b"line %d\n" % i for i in range(5000))
+        self.assertEqual(self.echo(data).stdout, data)
+
+    def test_empty_lines_and_a_last_line_without_newline(self):
+        self.assertEqual(self.echo(b"\n\nx\n\ny").stdout, b"\n\nx\n\ny\n")
+
+    def test_unicode(self):
+        text = "h\u00e9llo w\u00f6rld \u2713 \u65e5\u672c\u8a9e \U0001f389\n".encode()
+        self.assertEqual(self.echo(text).stdout, text)
+
+    def test_one_mebibyte_line(self):
+        line = os.urandom(MiB // 2).hex().encode() + b"\n"
+        self.assertEqual(len(line), MiB + 1)
+        self.assertEqual(self.echo(line).stdout, line)
+
+    def test_binary_lines(self):
+        r = self.echo(b"hi\n\n\x00\xff\n", "--binary")
+        self.assertEqual(r.stdout, b"[binary 2] 6869\n[binary 0]\n[binary 2] 00ff\n")
+
+    def test_a_line_not_utf8_goes_as_binary(self):
+        r = self.echo(b"ok\n\xc3\x28\n")
+        self.assertEqual(r.stdout, b"ok\n[binary 2] c328\n")
+        self.assertIn(b"line 2 is not UTF-8", r.stderr)
+
+    def test_control_characters_are_escaped(self):
+        lines = [b"tab\tonly",                # a tab alone: as it is
+                 b"esc\x1b[31mred\\x\r",      # ESC, a backslash, CR
+                 "csi\u009b2J".encode(),      # a C1 control (U+009B)
+                 b"[binary 1] 41",            # looks like a marker
+                 b"[text] x",
+                 b"[binary",                  # not a whole marker: as it is
+                 b"del\x7f"]
+        r = self.echo(b"\n".join(lines) + b"\n")
+        self.assertEqual(r.stdout.split(b"\n"), [
+            b"tab\tonly",
+            b"[text] esc\\x1b[31mred\\\\x\\r",
+            b"[text] csi\\u009b2J",
+            b"[text] [binary 1] 41",
+            b"[text] [text] x",
+            b"[binary",
+            b"[text] del\\x7f",
+            b""])
+
+    def test_no_input(self):
+        r = subprocess.run([NNGHTTP, "ws", self.url], stdin=subprocess.DEVNULL,
+                           capture_output=True, timeout=20)
+        self.assertEqual((r.returncode, r.stdout, r.stderr), (0, b"", b""))
+
+    def test_closed_standard_input(self):
+        r = subprocess.run([NNGHTTP, "ws", self.url], stdin=subprocess.DEVNULL,
+                           preexec_fn=lambda: os.close(0), capture_output=True, timeout=20)
+        self.assertEqual((r.returncode, r.stdout, r.stderr), (0, b"", b""))
+
+    def test_verbose(self):
+        r = self.echo(b"x\n", "-v")
+        self.assertEqual(r.stdout, b"x\n")
+        err = r.stderr.decode()
+        self.assertIn("* connected to %s" % self.url, err)
+        self.assertIn("< HTTP/1.1 101 Switching Protocols", err)
+        self.assertRegex(err, r"< Sec-WebSocket-Accept: [A-Za-z0-9+/]{27}=")
+        self.assertIn("* protocol: none", err)
+        self.assertIn("* closed: 1000 (normal closure)", err)
+
+    def test_refused_upgrade(self):
+        r = ws_run("ws://127.0.0.1:%d/no-such-path" % self.port, data=b"x\n")
+        self.assertEqual(r.returncode, 22, r.stderr)
+        self.assertEqual(r.stdout, b"")
+        self.assertIn(b"refused the upgrade: HTTP 404", r.stderr)
+
+
+class WsEchoShutdown(unittest.TestCase):
+    """`serve --ws-echo` ended by SIGTERM with a client connected: the
+    client gets 1001 (going away) and exits 0."""
+    EXTRA = ()
+
+    def test_sigterm_closes_with_1001(self):
+        proc, _, port, lines = start_serve(SITE, "--ws-echo", "/echo", *self.EXTRA)
+        c = subprocess.Popen([NNGHTTP, "ws", "-v", "ws://127.0.0.1:%d/echo" % port],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            c.stdin.write(b"hi\n")
+            c.stdin.flush()
+            self.assertEqual(c.stdout.readline(), b"hi\n")
+            proc.send_signal(signal.SIGTERM)
+            self.assertEqual(proc.wait(10), 0)
+            self.assertEqual(c.wait(10), 0)
+            self.assertIn(b"* closed: 1001 (going away): server shutting down", c.stderr.read())
+        finally:
+            c.kill()
+            c.communicate()
+            end_serve(proc, lines)
+
+
+class WsEchoShutdownThreadFree(WsEchoShutdown):
+    EXTRA = ("--threads", "0")
+
+
+class WsTls(unittest.TestCase):
+    """wss:// against `nnghttp serve --tls-cert --tls-key --ws-echo`."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory()
+        cls.cert = os.path.join(cls.tmp.name, "cert.pem")
+        cls.key = os.path.join(cls.tmp.name, "key.pem")
+        cls.other = os.path.join(cls.tmp.name, "other.pem")
+        for cert, key in ((cls.cert, cls.key), (cls.other, cls.key + ".other")):
+            subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                            "ec_paramgen_curve:P-256", "-nodes", "-keyout", key, "-out", cert,
+                            "-subj", "/CN=localhost", "-days", "2", "-addext",
+                            "subjectAltName=DNS:localhost,IP:127.0.0.1"],
+                           check=True, capture_output=True, timeout=60)
+        cls.proc, _, cls.port, cls.lines = start_serve(SITE, "--tls-cert", cls.cert, "--tls-key",
+                                                       cls.key, "--ws-echo", "/echo")
+        cls.url = "wss://127.0.0.1:%d/echo" % cls.port
+
+    @classmethod
+    def tearDownClass(cls):
+        end_serve(cls.proc, cls.lines)
+        cls.tmp.cleanup()
+
+    def test_cacert(self):
+        r = ws_run(self.url, "--cacert", self.cert, data=b"secure\n")
+        self.assertEqual((r.returncode, r.stdout), (0, b"secure\n"), r.stderr)
+
+    def test_insecure(self):
+        r = ws_run(self.url, "-k", data=b"anyway\n")
+        self.assertEqual((r.returncode, r.stdout), (0, b"anyway\n"), r.stderr)
+
+    def test_unverified_fails(self):
+        for args in ((), ("--cacert", self.other)):
+            r = ws_run(self.url, *args, data=b"x\n")
+            self.assertEqual(r.returncode, 6, r.stderr)
+            self.assertEqual(r.stdout, b"")
+
+
+class WsExitCodes(unittest.TestCase):
+    def test_errors(self):
+        self.assertEqual(ws_run("ws://127.0.0.1:%d/" % free_port()).returncode, 5)
+        self.assertEqual(ws_run("http://127.0.0.1:1/").returncode, 3)
+        self.assertEqual(ws_run("not a url").returncode, 3)
+        self.assertEqual(ws_run("ws://name.invalid/").returncode, 4)
+        self.assertEqual(ws_run("ws://127.0.0.1:1/", "-H", "no colon").returncode, 2)
+        self.assertEqual(run("ws").returncode, 2)
+        self.assertEqual(run("serve", "--ws-echo", "echo").returncode, 2)
+        # Accepted, never answered: the opening handshake times out.
+        ls = socket.socket()
+        ls.bind(("127.0.0.1", 0))
+        ls.listen(1)
+        t0 = time.monotonic()
+        r = ws_run("ws://127.0.0.1:%d/" % ls.getsockname()[1], "--timeout", "0.5")
+        self.assertEqual(r.returncode, 7, r.stderr)
+        self.assertLess(time.monotonic() - t0, 5)
+        ls.close()
+
+    def test_help_documents_the_output_and_codes(self):
+        r = run("ws", "--help")
+        self.assertEqual(r.returncode, 0)
+        for text in (b"--wait", b"--binary", b"--protocol", b"--max-message", b"[binary N]",
+                     b"[text]", b"22 upgrade refused", b"130"):
+            self.assertIn(text, r.stdout)
+        self.assertIn(b"--ws-echo", run("serve", "--help").stdout)
+
+
+class WsNodePeer(unittest.TestCase):
+    """`nnghttp ws` against node's `ws` as the server: `peer` speaks the
+    subprotocol "chat", `slow` echoes each message 300 ms late."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.peer = NodePeer("--protocol", "chat")
+        cls.slow = NodePeer("--delay", "300")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.peer.end()
+        cls.slow.end()
+
+    def ws(self, tag, data, *args, peer=None):
+        return ws_run((peer or self.peer).url, "-H", "X-Tag: " + tag, *args, data=data)
+
+    def test_echo_with_a_header(self):
+        r = self.ws("echo", b"a\nb\n")
+        self.assertEqual((r.returncode, r.stdout, r.stderr), (0, b"a\nb\n", b""))
+        self.assertEqual(self.peer.log.wait("open echo "), "open echo -")
+        self.assertEqual(self.peer.close_of("echo"), (1000, ""))
+
+    def test_echoes_after_the_end_of_input_are_printed(self):
+        t0 = time.monotonic()
+        r = self.ws("late", b"one\ntwo\nthree\n", peer=self.slow)
+        self.assertEqual((r.returncode, r.stdout), (0, b"one\ntwo\nthree\n"), r.stderr)
+        self.assertGreaterEqual(time.monotonic() - t0, 0.3)
+        self.assertEqual(self.slow.close_of("late")[0], 1000)
+
+    def test_wait_zero_closes_at_once(self):
+        r = self.ws("nowait", b"one\ntwo\n", "--wait", "0", peer=self.slow)
+        self.assertEqual((r.returncode, r.stdout), (0, b""), r.stderr)
+        self.assertEqual(self.slow.close_of("nowait")[0], 1000)
+
+    def test_wait_bounds_replies_that_never_come(self):
+        t0 = time.monotonic()
+        r = self.ws("quiet", b"quiet\nx\ny\n", "--wait", "0.5")
+        took = time.monotonic() - t0
+        self.assertEqual((r.returncode, r.stdout), (0, b""), r.stderr)
+        self.assertGreaterEqual(took, 0.5)
+        self.assertLess(took, 5)
+        self.assertEqual(self.peer.close_of("quiet")[0], 1000)
+
+    def test_server_closes_with_an_error_code(self):
+        r = self.ws("err", b"close 1011 it broke\nnot sent\n")
+        self.assertEqual(r.returncode, 9, r.stderr)
+        self.assertIn(b"closed with 1011 (internal error): it broke", r.stderr)
+        self.assertEqual(self.peer.close_of("err")[0], 1011)
+        r = self.ws("app", b"close 4000 custom\n")
+        self.assertEqual(r.returncode, 9, r.stderr)
+        self.assertIn(b"4000: custom", r.stderr)
+
+    def test_server_closes_normally(self):
+        for code in (1000, 1001):
+            r = self.ws("normal%d" % code, b"close %d bye\n" % code)
+            self.assertEqual((r.returncode, r.stdout, r.stderr), (0, b"", b""))
+
+    def test_server_closes_while_input_is_open(self):
+        c = subprocess.Popen([NNGHTTP, "ws", self.peer.url], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        c.stdin.write(b"close 1011 now\n")
+        c.stdin.flush()
+        try:
+            self.assertEqual(c.wait(10), 9)  # without waiting for the end of input
+        finally:
+            c.kill()
+            c.communicate()
+
+    def test_server_drops_the_connection(self):
+        r = self.ws("drop", b"drop\n")
+        self.assertEqual(r.returncode, 9, r.stderr)
+        self.assertIn(b"1006", r.stderr)
+
+    def test_server_binary_and_controls_shown_safely(self):
+        r = self.ws("bin", b"send-binary 00ff1b0a41\n")
+        self.assertEqual((r.returncode, r.stdout), (0, b"[binary 5] 00ff1b0a41\n"), r.stderr)
+        r = self.ws("osc", b'send-text "\\u001b]0;title\\u0007two\\nlines"\n')
+        self.assertEqual((r.returncode, r.stdout),
+                         (0, b"[text] \\x1b]0;title\\x07two\\nlines\n"), r.stderr)
+
+    def test_subprotocol(self):
+        r = self.ws("proto", b"x\n", "--protocol", "foo", "--protocol", "chat", "-v")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn(b"> Sec-WebSocket-Protocol: foo, chat", r.stderr)
+        self.assertIn(b"* protocol: chat", r.stderr)
+        self.assertEqual(self.peer.log.wait("open proto "), "open proto chat")
+        r = self.ws("noproto", b"x\n", "--protocol", "foo", "-v")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn(b"* protocol: none", r.stderr)
+
+    def test_message_over_the_limit(self):
+        r = self.ws("big", b"x" * 26 + b"\n", "--max-message", "10")
+        self.assertEqual(r.returncode, 8, r.stderr)
+        self.assertIn(b"--max-message", r.stderr)
+        self.assertEqual(self.peer.close_of("big")[0], 1009)
+
+    def test_sigint_on_a_pipe(self):
+        c = subprocess.Popen([NNGHTTP, "ws", "-H", "X-Tag: sigint", self.peer.url],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            c.stdin.write(b"hello\n")
+            c.stdin.flush()
+            self.assertEqual(c.stdout.readline(), b"hello\n")
+            c.send_signal(signal.SIGINT)
+            self.assertEqual(c.wait(10), 130)
+        finally:
+            c.kill()
+            c.communicate()
+        self.assertEqual(self.peer.close_of("sigint")[0], 1000)
+
+    def test_terminal_typing_and_ctrl_c(self):
+        t = Terminal("ws", "-H", "X-Tag: tty-c", self.slow.url)
+        self.slow.log.wait("open tty-c ")
+        t.type(b"hello\n")
+        t.type(b"wor")  # a line half typed when the echo comes
+        # The terminal's own echo of what was typed, then the message.
+        t.expect(b"hello\r\nworhello\r\n")
+        t.type(b"\x03")  # Ctrl-C
+        self.assertEqual(t.wait(), 130, t.out)
+        self.assertEqual(self.slow.close_of("tty-c")[0], 1000)
+
+    def test_terminal_ctrl_d(self):
+        t = Terminal("ws", "-H", "X-Tag: tty-d", self.peer.url)
+        self.peer.log.wait("open tty-d ")
+        t.type(b"push 2\n")
+        t.expect(b"push 1\r\npush 2\r\n")
+        t.type(b"\x04")  # Ctrl-D: the end of input
+        self.assertEqual(t.wait(), 0, t.out)
+        self.assertEqual(self.peer.close_of("tty-d")[0], 1000)
 
 
 if __name__ == "__main__":

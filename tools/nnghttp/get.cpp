@@ -178,34 +178,6 @@ nnghttp::task<int> run_exchange(exchange& x) {
     co_return code;
 }
 
-// Configures TLS when the defaults (the system's CAs, the URL's host name)
-// are not what was asked for; false (after saying why) on failure.
-bool setup_tls(nnghttp::client& cli, const nnghttp::url& u, const get_options& o) {
-    if (u.scheme() != "https" || (!o.insecure && o.cacert.empty())) {
-        return true;
-    }
-    try {
-        nnghttp::tls_config cfg(nnghttp::tls_mode::client);
-        cfg.server_name(u.hostname());
-        if (o.insecure) {
-            cfg.auth_mode(nnghttp::tls_auth::none);
-        }
-        if (!o.cacert.empty()) {
-            try {
-                cfg.ca_file(o.cacert);
-            } catch (const nnghttp::error& e) {
-                fmt::print(stderr, "nnghttp: --cacert {}: {}\n", o.cacert, e.code().message());
-                return false;
-            }
-        }
-        cli.set_tls(cfg);
-    } catch (const nnghttp::error& e) {
-        fmt::print(stderr, "nnghttp: TLS: {}\n", e.code().message());
-        return false;
-    }
-    return true;
-}
-
 // Sets the method, headers and body; false (after saying why) when the
 // command line's are not usable.
 bool setup_request(nnghttp::request& req, const get_options& o) {
@@ -216,15 +188,13 @@ bool setup_request(nnghttp::request& req, const get_options& o) {
     }
     req.set_method(o.method.empty() ? (body.empty() ? "GET" : "POST") : o.method);
     for (const auto& hv : o.headers) {
-        auto colon = hv.find(':');
-        if (colon == std::string::npos) {
+        std::string name, value;
+        if (!split_header(hv, name, value)) {
             fmt::print(stderr, "nnghttp: bad header (want 'Name: value'): {}\n", hv);
             return false;
         }
-        std::string value = hv.substr(colon + 1);
-        value.erase(0, value.find_first_not_of(" \t"));
         try {
-            req.set_header(std::string_view(hv).substr(0, colon), value);
+            req.set_header(name, value);
         } catch (const nnghttp::error&) {
             fmt::print(stderr, "nnghttp: bad header: {}\n", hv);
             return false;
@@ -251,8 +221,17 @@ int get(const get_options& o) {
         fmt::print(stderr, "nnghttp: {}: {}\n", o.target, e.code().message());
         return bad_url;
     }
-    if (!setup_tls(*cli, *u, o)) {
+    std::optional<nnghttp::tls_config> tls_cfg;
+    if (u->scheme() == "https" && !client_tls(u->hostname(), o.cacert, o.insecure, tls_cfg)) {
         return tls;
+    }
+    if (tls_cfg) {
+        try {
+            cli->set_tls(*tls_cfg);
+        } catch (const nnghttp::error& e) {
+            fmt::print(stderr, "nnghttp: TLS: {}\n", e.code().message());
+            return tls;
+        }
     }
     nnghttp::request req(*u);
     if (!setup_request(req, o)) {

@@ -1,10 +1,13 @@
-// nnghttp: serve a directory, or fetch a URL.
+// nnghttp: serve a directory, fetch a URL, or talk to a WebSocket server.
 //
 //   nnghttp serve [DIR] [--listen URL] [--threads N] [--tls-cert F --tls-key F] [--reuse-port]
+//                 [--ws-echo PATH]
 //   nnghttp get URL [-o FILE] [-X METHOD] [-H 'Name: value']... [-d DATA|@FILE]
 //               [-i] [--cacert FILE] [--insecure] [--fail] [--timeout S]
+//   nnghttp ws URL [-H 'Name: value']... [--protocol NAME]... [-b] [--cacert FILE]
+//              [--insecure] [--max-message N] [--wait S] [--timeout S] [-v]
 //
-// Built on the public C++ API only.  serve.cpp and get.cpp hold the two
+// Built on the public C++ API only.  serve.cpp, get.cpp and ws.cpp hold the
 // subcommands; exit codes are distinct per failure (see cli.hpp).
 #include "cli.hpp"
 
@@ -37,6 +40,8 @@ int code_for(const std::error_code& ec) noexcept {
         return tls;
     case NNG_ETIMEDOUT:
         return timeout;
+    case NNG_EPROTO:
+        return protocol;
     default:
         return failure;
     }
@@ -53,10 +58,49 @@ bool read_file(const std::string& path, std::string& out) {
     return !in.bad();
 }
 
+bool client_tls(const std::string& host, const std::string& cacert, bool insecure,
+                std::optional<nnghttp::tls_config>& out) {
+    if (!insecure && cacert.empty()) {
+        return true;
+    }
+    try {
+        nnghttp::tls_config cfg(nnghttp::tls_mode::client);
+        cfg.server_name(host);
+        if (insecure) {
+            cfg.auth_mode(nnghttp::tls_auth::none);
+        }
+        if (!cacert.empty()) {
+            try {
+                cfg.ca_file(cacert);
+            } catch (const nnghttp::error& e) {
+                fmt::print(stderr, "nnghttp: --cacert {}: {}\n", cacert, e.code().message());
+                return false;
+            }
+        }
+        out.emplace(std::move(cfg));
+    } catch (const nnghttp::error& e) {
+        fmt::print(stderr, "nnghttp: TLS: {}\n", e.code().message());
+        return false;
+    }
+    return true;
+}
+
+bool split_header(const std::string& text, std::string& name, std::string& value) {
+    auto colon = text.find(':');
+    if (colon == std::string::npos || colon == 0) {
+        return false;
+    }
+    name = text.substr(0, colon);
+    value = text.substr(colon + 1);
+    value.erase(0, value.find_first_not_of(" \t"));
+    return true;
+}
+
 } // namespace tool
 
 int main(int argc, char** argv) {
-    CLI::App app{"nnghttp: serve a directory over HTTP(S), or fetch a URL"};
+    CLI::App app{
+        "nnghttp: serve a directory over HTTP(S), fetch a URL, or talk to a WebSocket server"};
     app.set_version_flag("--version", std::string("nnghttp ") + NNGHTTP_VERSION);
     app.require_subcommand(1);
 
@@ -91,6 +135,10 @@ int main(int argc, char** argv) {
     srv->add_option("--max-connections", so.max_connections,
                     "Connections open at once; past it new ones get 503 (default 16384)")
         ->check(CLI::Range(1L, 1L << 30));
+    srv->add_option("--ws-echo", so.ws_echo,
+                    "Also answer WebSocket upgrades at PATH, echoing every message back "
+                    "(text as text, binary as binary)")
+        ->type_name("PATH");
 
     auto* g = app.add_subcommand("get", "Fetch a URL and print its body");
     tool::get_options go;
@@ -106,6 +154,48 @@ int main(int argc, char** argv) {
     g->add_flag("-f,--fail", go.fail, "Exit 22 (no body) when the status is 400 or more");
     g->add_option("--timeout", go.timeout_s, "Seconds for the whole exchange (default: no limit, but 30 s without progress fails)");
 
+    auto* w = app.add_subcommand("ws", "Talk to a WebSocket server: lines of standard input out, "
+                                       "messages in on standard output");
+    tool::ws_client_options wo;
+    w->add_option("URL", wo.target, "ws:// or wss:// URL")->required();
+    w->add_option("-H,--header", wo.headers,
+                  "Extra header 'Name: value' for the upgrade request (repeatable)")
+        ->allow_extra_args(false)
+        ->type_name("HEADER");
+    w->add_option("--protocol", wo.protocols,
+                  "Subprotocol to offer (repeatable, by preference; -v shows the one chosen)")
+        ->allow_extra_args(false)
+        ->type_name("NAME");
+    w->add_flag("-b,--binary", wo.binary, "Send lines as binary messages (default: text)");
+    w->add_option("--cacert", wo.cacert, "CA certificates (PEM) to verify the server with")
+        ->type_name("FILE");
+    w->add_flag("-k,--insecure", wo.insecure, "Do not verify the server's certificate");
+    w->add_option("--max-message", wo.max_message,
+                  "Largest message accepted; a larger one fails the connection with 1009 "
+                  "(default 16 MiB; 0: no limit)")
+        ->type_name("BYTES");
+    w->add_option("--wait", wo.wait_s,
+                  "After the end of input, wait for as many messages as lines were sent, giving "
+                  "up once none has come for SECONDS (default 5; 0: close at once)")
+        ->check(CLI::Range(0.0, 86400.0))
+        ->type_name("SECONDS");
+    w->add_option("--timeout", wo.timeout_s,
+                  "Bound on connecting and the opening handshake (default 30)")
+        ->check(CLI::Range(0.001, 86400.0))
+        ->type_name("SECONDS");
+    w->add_flag("-v,--verbose", wo.verbose, "Show the handshake and the close on standard error");
+    w->footer("Each line of standard input (without its newline) is one message; a line that\n"
+              "is not UTF-8 goes as binary. Each message received is one line of standard\n"
+              "output: text as it is; text with control characters as '[text] ' and the text\n"
+              "with \\n \\r \\t \\\\ \\xHH \\u00HH escapes; binary as '[binary N] ' and N bytes\n"
+              "in hex. The end of input waits (--wait) for replies still due, then closes with\n"
+              "1000; SIGINT or SIGTERM closes with 1000 at once.\n"
+              "Exit codes: 0 closed with 1000, 1001 or no code; 3 bad URL; 4 name does not\n"
+              "resolve; 5 connection refused; 6 TLS; 7 timeout; 8 protocol error or a message\n"
+              "over --max-message; 9 the server closed with another code or without a close\n"
+              "frame; 22 upgrade refused (HTTP status); 130, 143 ended by SIGINT, SIGTERM\n"
+              "(after a clean close); 1 anything else.");
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -120,7 +210,15 @@ int main(int argc, char** argv) {
         if (!so.cert.empty() && so.listen.rfind("http://", 0) == 0) {
             so.listen.replace(0, 4, "https"); // a certificate means https
         }
+        if (!so.ws_echo.empty() && so.ws_echo[0] != '/') {
+            fmt::print(stderr, "nnghttp: --ws-echo wants a path starting with '/': {}\n",
+                       so.ws_echo);
+            return tool::usage;
+        }
         return tool::serve(so);
+    }
+    if (w->parsed()) {
+        return tool::ws(wo);
     }
     return tool::get(go);
 }

@@ -2,10 +2,13 @@
 // per response on stdout, until SIGINT or SIGTERM.  The stop is graceful:
 // the listener closes, idle connections close, and requests in progress get
 // up to stop_grace to finish.  A second signal during that time stops at
-// once.
+// once.  With --ws-echo PATH, WebSocket upgrades at PATH get an echo: every
+// message goes back with its type, until the client closes; on a signal,
+// the echo connections are closed with 1001 (going away) first.
 #include "cli.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -15,6 +18,7 @@
 #include <mutex>
 #include <optional>
 #include <pthread.h>
+#include <stop_token>
 #include <thread>
 
 namespace tool {
@@ -24,7 +28,6 @@ using namespace std::chrono_literals;
 
 // How long requests in progress may take to finish after a stop signal.
 constexpr std::chrono::milliseconds stop_grace = 10s;
-// How long a connection may stay idle once the stop has begun.
 
 std::mutex log_mtx;
 
@@ -41,6 +44,50 @@ void log_access(const nnghttp::access_entry& e) {
     fmt::print("{} - - [{}] \"{} {} {}\" {} {}\n", host, date, e.method, e.uri, e.version, e.status,
                bytes);
     std::fflush(stdout);
+}
+
+// The --ws-echo connections.  Once `closing` is set (and the waiting
+// receives canceled), their echo loops end and close with 1001; `open`
+// counts those not yet closed.
+struct echo_connections {
+    std::atomic<bool> closing{false};
+    std::stop_source canceller;
+    std::atomic<int> open{0};
+};
+echo_connections echoes;
+
+// The --ws-echo route: each message back as it came.  One buffer serves
+// every message of the connection.
+nnghttp::task<void> echo(nnghttp::websocket ws) {
+    echoes.open++;
+    nnghttp::ws_message msg;
+    while (!echoes.closing) {
+        if (!co_await ws.receive(msg).cancel_on(echoes.canceller.get_token()).no_throw()) {
+            break; // closed (the library answered the close), failed, or canceled
+        }
+        if (!co_await ws.send(msg.data, msg.text).no_throw()) {
+            break;
+        }
+    }
+    if (echoes.closing) {
+        (void)co_await ws.close(1001, "server shutting down").no_throw();
+    }
+    echoes.open--;
+}
+
+// Closes the echo connections (with 1001), waiting up to `limit` for their
+// closing handshakes.
+void close_echoes(std::chrono::milliseconds limit) {
+    echoes.closing = true;
+    echoes.canceller.request_stop();
+    auto until = std::chrono::steady_clock::now() + limit;
+    while (echoes.open > 0 && std::chrono::steady_clock::now() < until) {
+        // In the library, not in a sleep of our own: thread-free, the
+        // connections progress only while this thread waits there.
+        nnghttp::run([]() -> nnghttp::task<void> {
+            co_await nnghttp::sleep(std::chrono::milliseconds(10));
+        }());
+    }
 }
 
 const char* signal_name(int sig) {
@@ -98,6 +145,7 @@ int run_until_signal(nnghttp::server& srv, const sigset_t& sigs) {
         std::fflush(stdout);
         std::_Exit(failure);
     }).detach();
+    close_echoes(stop_grace);
     if (!srv.shutdown(stop_grace)) {
         std::lock_guard lk(log_mtx);
         fmt::print(stderr, "nnghttp: requests still in progress after {} s were cut off\n",
@@ -145,6 +193,9 @@ int serve(const serve_options& o) {
     try {
         // No request bodies: a directory has no use for them.
         srv->add(nnghttp::handler::directory("/", o.dir).tree().collect_body(true, 0));
+        if (!o.ws_echo.empty()) {
+            srv->ws(o.ws_echo, echo);
+        }
         srv->on_access(log_access);
         srv->set_reuse_port(o.reuse_port);
         nnghttp::server_limits lim = srv->limits();
@@ -175,8 +226,12 @@ int serve(const serve_options& o) {
         fmt::print(stderr, "nnghttp: cannot listen on {}: {}\n", o.listen, e.code().message());
         return e.code() == nnghttp::errc::address_in_use ? refused : failure;
     }
-    fmt::print("nnghttp: serving {} at {}://{}/\n", o.dir, https ? "https" : "http",
-               nnghttp::address_text(srv->address(), true));
+    std::string where = nnghttp::address_text(srv->address(), true);
+    fmt::print("nnghttp: serving {} at {}://{}/\n", o.dir, https ? "https" : "http", where);
+    if (!o.ws_echo.empty()) {
+        fmt::print("nnghttp: WebSocket echo at {}://{}{}\n", https ? "wss" : "ws", where,
+                   o.ws_echo);
+    }
     std::fflush(stdout);
     return run_until_signal(*srv, sigs);
 }
