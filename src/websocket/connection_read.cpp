@@ -220,14 +220,17 @@ void connection::on_control_locked(const decode_result& r, aio_list& done) {
                 unsent += it.op == opcode::pong && !it.started ? 1 : 0;
             }
             if (unsent >= max_queued_pongs) {
+                // In place: a flood costs no allocation per ping.
                 for (auto it = ctlq_.rbegin(); it != ctlq_.rend(); ++it) {
                     if (it->op == opcode::pong && !it->started) {
-                        ctlq_.erase(std::next(it).base());
+                        it->own.assign(r.data);
+                        it->total = it->own.size();
                         break;
                     }
                 }
+            } else {
+                queue_control_locked(opcode::pong, std::string(r.data));
             }
-            queue_control_locked(opcode::pong, std::string(r.data));
             write_start_locked(done);
         }
         break;
