@@ -296,6 +296,11 @@ enum nng_errno_enum {
  * 0 (the default) turns keepalive off. */
 #define NNG_OPT_WS_PING_INTERVAL "ws:ping-interval"
 #define NNG_OPT_WS_PONG_TIMEOUT "ws:pong-timeout"
+/* nng-http extension: permessage-deflate (RFC 7692) for ws:// and wss://
+ * streams, bool, false by default.  A dialer offers it, a listener accepts
+ * offers it can honour; a stream reads whether it was agreed.  Limits
+ * (NNG_OPT_RECVMAXSZ) apply to the inflated size. */
+#define NNG_OPT_WS_DEFLATE "ws:deflate"
 
 /* ---- URLs ---- */
 

@@ -77,6 +77,28 @@ struct ws_upgrade {
     }
 };
 
+// permessage-deflate (RFC 7692) settings.  Off by default.  A client
+// offers it, a server accepts the first offer it can honour; both fall
+// back to no compression when the peer will not.  Every receive limit
+// applies to the inflated size.
+struct ws_compression {
+    bool enabled = false;
+    // The server starts each of its messages afresh (no window kept between
+    // them: less memory, larger output).  A server sets it for itself; a
+    // client asks for it.
+    bool server_no_context_takeover = false;
+    // The same for the client's messages (a server asks; a client promises).
+    bool client_no_context_takeover = false;
+    // Windows, 9..15 bits (zlib cannot compress with 8).
+    int server_max_window_bits = 15;
+    int client_max_window_bits = 15;
+    // zlib's level (0-9) and memLevel (1-9) for what this end sends.
+    int level = 6;
+    int mem_level = 8;
+    // Messages shorter than this go uncompressed.
+    std::size_t min_size = 32;
+};
+
 // Settings of a WebSocket endpoint (a server route or a client).
 struct ws_options {
     // Largest message and frame accepted; more fails the connection with
@@ -100,6 +122,8 @@ struct ws_options {
     // to the connection (0: none).  Past it, send() and enqueue() wait, in
     // order, for room; a message larger than the bound goes in alone.
     std::size_t max_send_queue = 16u << 20;
+    // permessage-deflate.
+    ws_compression compression;
     // Server: the subprotocols it speaks, by preference (the first one the
     // client offers is chosen).  Client: those it offers.
     std::vector<std::string> protocols;
@@ -168,6 +192,8 @@ class NNGHTTP_API websocket {
 
     // From the opening handshake.
     const std::string& protocol() const noexcept { return protocol_; }
+    // Whether permessage-deflate was agreed.
+    bool compressed() const noexcept { return compressed_; }
     const std::string& uri() const noexcept { return uri_; }
     // A field of the request (server side) or the answer (client side);
     // empty if absent.
@@ -182,6 +208,7 @@ class NNGHTTP_API websocket {
     info* info_ = nullptr;
     std::string protocol_;
     std::string uri_;
+    bool compressed_ = false;
 };
 
 } // namespace nnghttp

@@ -42,7 +42,23 @@ ws::settings to_settings(const ws_options& o, ws::role side) {
     s.ping_interval = static_cast<nng_duration>(o.ping_interval.count());
     s.pong_timeout = static_cast<nng_duration>(o.pong_timeout.count());
     s.max_send_queue = o.max_send_queue;
+    s.deflate_level = o.compression.level;
+    s.deflate_mem_level = o.compression.mem_level;
+    s.deflate_min = o.compression.min_size;
     return s;
+}
+
+ws::deflate_config to_deflate(const ws_compression& c) {
+    ws::deflate_config d;
+    d.enabled = c.enabled;
+    d.server_no_context_takeover = c.server_no_context_takeover;
+    d.client_no_context_takeover = c.client_no_context_takeover;
+    d.server_max_window_bits = c.server_max_window_bits;
+    d.client_max_window_bits = c.client_max_window_bits;
+    d.level = c.level;
+    d.mem_level = c.mem_level;
+    d.min_size = c.min_size;
+    return d;
 }
 
 } // namespace
@@ -56,6 +72,7 @@ websocket::websocket(void* c, info* i) noexcept : c_(c), info_(i) {
     if (info_ != nullptr && info_->hs) {
         protocol_ = info_->hs->protocol;
         uri_ = info_->hs->uri;
+        compressed_ = info_->hs->deflate.has_value();
     }
 }
 
@@ -71,13 +88,14 @@ websocket::~websocket() {
 
 websocket::websocket(websocket&& o) noexcept
     : c_(std::exchange(o.c_, nullptr)), info_(std::exchange(o.info_, nullptr)),
-      protocol_(std::move(o.protocol_)), uri_(std::move(o.uri_)) {}
+      protocol_(std::move(o.protocol_)), uri_(std::move(o.uri_)), compressed_(o.compressed_) {}
 
 websocket& websocket::operator=(websocket&& o) noexcept {
     std::swap(c_, o.c_);
     std::swap(info_, o.info_);
     std::swap(protocol_, o.protocol_);
     std::swap(uri_, o.uri_);
+    std::swap(compressed_, o.compressed_);
     return *this;
 }
 
@@ -266,6 +284,7 @@ op<websocket> make_connect(std::string_view url, const tls_config* tls, ws_optio
         st->opts.headers.set(name, value);
     }
     st->opts.cfg = to_settings(o, ws::role::client);
+    st->opts.deflate = to_deflate(o.compression);
 
     op<websocket> op_(
         [](api_detail::op_base& self, nng_aio* a) {
@@ -407,7 +426,8 @@ void on_request(nng_aio* a) {
     auto* r = static_cast<ws_route*>(hd->data());
     auto res = std::make_unique<h::response>();
     std::string protocol;
-    std::uint16_t status = ws::answer_upgrade(*req, r->accept, *res, protocol);
+    std::optional<ws::deflate_params> deflate;
+    std::uint16_t status = ws::answer_upgrade(*req, r->accept, *res, protocol, &deflate);
     if (status == 101 && r->on_upgrade) {
         status = ask_hook(*r, *req, *conn, *res, protocol);
     }
@@ -421,6 +441,7 @@ void on_request(nng_aio* a) {
     hs->request_headers = req->headers();
     hs->response_headers = res->headers();
     hs->protocol = protocol;
+    hs->deflate = deflate;
     ws::finish_upgrade(*conn, std::move(res), std::move(hs), r->cfg, &on_ready, r, r);
     ca->set_output(0, nullptr);
     ca->finish(0, 0);
@@ -437,6 +458,7 @@ server& server::add_ws(std::string_view path, std::function<void(websocket)> f, 
         r->accept.headers.set(name, value);
     }
     r->cfg = to_settings(opts, ws::role::server);
+    r->accept.deflate = to_deflate(opts.compression);
     r->on_upgrade = std::move(opts.on_upgrade);
     auto* hd = new h::handler(h::handler::kind::custom, path, &on_request);
     (void)hd->set_data(r, [](void* p) { static_cast<ws_route*>(p)->release(); });

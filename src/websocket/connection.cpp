@@ -6,6 +6,7 @@
 #include "websocket/encoder.hpp"
 
 #include <algorithm>
+#include <array>
 #include <asio/post.hpp>
 #include <cstring>
 
@@ -13,8 +14,24 @@ namespace nnghttp::detail::ws {
 
 using namespace conn_impl;
 
+namespace {
+
+// The decoder's limits; with permessage-deflate, RSV1 on the first frame
+// of a message (RFC 7692 section 6).  Frame and message sizes on the wire
+// are checked by the decoder, inflated sizes by the inflater.
+decoder_options decoder_limits(const settings& cfg) {
+    decoder_options o = cfg.limits;
+    if (cfg.deflate) {
+        o.rsv_first = rsv1;
+    }
+    return o;
+}
+
+} // namespace
+
 connection::connection(ref_ptr<stream> s, std::string leftover, const settings& cfg)
-    : stream_(std::move(s)), cfg_(cfg), dec_(cfg.side, cfg.limits), rd_aio_(&connection::rd_cb, this) {
+    : stream_(std::move(s)), cfg_(cfg), dec_(cfg.side, decoder_limits(cfg)),
+      rd_aio_(&connection::rd_cb, this) {
     executor& ex = executor::global();
     asio::io_context* ctx = stream_->home();
     home_ = ctx != nullptr ? &ex.loop_of(*ctx) : &ex.next();
@@ -24,6 +41,12 @@ connection::connection(ref_ptr<stream> s, std::string leftover, const settings& 
     }
     if (cfg_.close_timeout <= 0) {
         cfg_.close_timeout = 5000; // the closing handshake is always bounded
+    }
+    if (cfg_.deflate) {
+        defl_ = std::make_unique<deflater>(cfg_.deflate->outgoing(cfg_.side), cfg_.deflate_level,
+                                           cfg_.deflate_mem_level);
+        infl_ = std::make_unique<inflater>(cfg_.deflate->incoming(cfg_.side),
+                                           cfg_.limits.max_message);
     }
     if (!leftover.empty()) {
         rcap_ = std::max(initial_rbuf, leftover.size());
@@ -213,6 +236,7 @@ void connection::admit_locked(aio* a, aio_list& done) {
         it.total = it.kept->size();
         a->set_outcome(0, it.total);
         done.push_back(a);
+        (void)compress_locked(it);
     } else {
         it.user = a;
         const auto limit = reinterpret_cast<std::size_t>(a->prov_ptr);
@@ -227,9 +251,35 @@ void connection::admit_locked(aio* a, aio_list& done) {
             it.iov[it.niov++] = v;
             it.total += v.iov_len;
         }
+        (void)compress_locked(it);
     }
     queued_bytes_ += it.total;
     wq_.push_back(std::move(it));
+}
+
+// With permessage-deflate, replaces a message of at least deflate_min
+// bytes by its compressed form (sent with RSV1).  False if it stays as it
+// is (too short, or zlib failed: sending it plain is always allowed).
+bool connection::compress_locked(out_item& it) {
+    if (!defl_ || it.total < cfg_.deflate_min) {
+        return false;
+    }
+    std::array<std::string_view, aio::max_iov> pieces{};
+    for (unsigned i = 0; i < it.niov; i++) {
+        pieces[i] = std::string_view(static_cast<const char*>(it.iov[i].iov_buf), it.iov[i].iov_len);
+    }
+    auto out = std::make_unique<std::string>();
+    if (!defl_->compress(std::span<const std::string_view>(pieces.data(), it.niov), *out)) {
+        return false;
+    }
+    it.reported = it.total;
+    it.kept = std::move(out);
+    it.iov = {};
+    it.iov[0] = nng_iov{it.kept->data(), it.kept->size()};
+    it.niov = 1;
+    it.total = it.kept->size();
+    it.compressed = true;
+    return true;
 }
 
 // Lets in the waiting sends that fit now, in order.

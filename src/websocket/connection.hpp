@@ -50,13 +50,16 @@
 #include "core/ref_counted.hpp"
 #include "stream/stream.hpp"
 #include "websocket/decoder.hpp"
+#include "websocket/deflate.hpp"
 #include "websocket/frame.hpp"
+#include "websocket/utf8.hpp"
 
 #include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -88,6 +91,14 @@ struct settings {
     // order, until the queue has room (a message larger than the bound is
     // let in when the queue is empty).
     std::size_t max_send_queue = 0;
+    // permessage-deflate as agreed in the opening handshake (unset: off).
+    // Messages of at least deflate_min bytes are sent compressed, with
+    // zlib's level and memLevel; received ones are inflated, every limit
+    // applying to their inflated size, and text is checked after.
+    std::optional<deflate_params> deflate;
+    int deflate_level = 6;
+    int deflate_mem_level = 8;
+    std::size_t deflate_min = 32;
 };
 
 // What recv_message() delivers.
@@ -163,7 +174,9 @@ class connection final : public ref_counted {
         std::size_t cur_off = 0;
         std::size_t total = 0;    // payload bytes
         std::size_t framed = 0;   // payload bytes put into frames so far
-        std::unique_ptr<std::string> kept; // a message send_owned() took over
+        std::unique_ptr<std::string> kept; // a message taken over, or compressed
+        std::size_t reported = 0; // the count its sender gets (before compression)
+        bool compressed = false;  // RSV1 on its first frame
         bool started = false;     // a frame of it has gone to the stream
         bool is_close = false;
         int err = 0;              // failed while its bytes were in flight
@@ -189,6 +202,9 @@ class connection final : public ref_counted {
     void pump_locked(aio_list& done);
     bool want_input_locked() const;
     void deliver_bytes_locked(aio* a, aio_list& done);
+    bool take_payload_locked(const decode_result& r, std::string& out, aio_list& done);
+    bool deliver_staged_locked(aio_list& done);
+    bool compress_locked(out_item& it);
     void on_control_locked(const decode_result& r, aio_list& done);
     void on_peer_close_locked(std::uint16_t code, std::string_view reason, aio_list& done);
     void fail_locked(std::uint16_t code, int err, aio_list& done);
@@ -254,6 +270,13 @@ class connection final : public ref_counted {
     bool cur_text_ = false;
     bool cur_open_ = false;  // a message is being assembled
     bool dropping_ = false;  // the rest of a message dropped while closing
+    // permessage-deflate (made when agreed; zlib's state only when used).
+    std::unique_ptr<deflater> defl_;
+    std::unique_ptr<inflater> infl_;
+    bool cur_compressed_ = false; // the message being received has RSV1
+    utf8_validator inflated_utf8_; // its inflated text, checked as it comes
+    std::string staged_;          // inflated bytes for byte receives
+    bool staged_end_ = false;     // staged_ ends its message
 
     // Writing.
     std::unique_ptr<aio> wr_aio_; // made when first needed (see write_start_locked)

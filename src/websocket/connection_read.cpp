@@ -5,6 +5,7 @@
 #include "core/executor.hpp"
 #include "websocket/close.hpp"
 #include "websocket/connection_impl.hpp"
+#include "websocket/utf8.hpp"
 
 #include <algorithm>
 #include <cstring>
@@ -94,6 +95,9 @@ void connection::read_more_locked() {
 // handshake), and reads more when that is needed.
 void connection::pump_locked(aio_list& done) {
     while (want_input_locked()) {
+        if ((!staged_.empty() || staged_end_) && deliver_staged_locked(done)) {
+            continue;
+        }
         if (rget_ == rput_) {
             aio* f = rq_.front();
             if (f != nullptr && f->prov_tag == tag_bytes && f->count() > 0 &&
@@ -119,7 +123,9 @@ void connection::pump_locked(aio_list& done) {
         decode_result r;
         char* in = rbuf_.get() + rget_;
         std::size_t avail = rput_ - rget_;
-        if (a != nullptr && a->prov_tag == tag_bytes) {
+        if (a != nullptr && a->prov_tag == tag_bytes && !infl_) {
+            // Straight into the caller's vectors (with permessage-deflate,
+            // payload goes through staged_ instead).
             nng_iov* v = a->iov();
             unsigned i = 0;
             while (i < a->iov_count() && v[i].iov_len == 0) {
@@ -163,6 +169,12 @@ void connection::pump_locked(aio_list& done) {
                 fail_locked(close_unsupported_data, NNG_EPROTO, done);
                 break;
             }
+            if (a->prov_tag == tag_bytes && infl_) {
+                if (take_payload_locked(r, staged_, done) && r.last) {
+                    staged_end_ = true;
+                }
+                break; // handed out at the top of the loop
+            }
             if (a->prov_tag == tag_bytes) {
                 a->iov_advance(r.data.size());
                 a->bump_count(r.data.size());
@@ -178,7 +190,9 @@ void connection::pump_locked(aio_list& done) {
                 cur_.clear();
                 cur_text_ = r.op == opcode::text;
             }
-            cur_.append(r.data);
+            if (!take_payload_locked(r, cur_, done)) {
+                break;
+            }
             if (r.last) {
                 auto* out = static_cast<message*>(a->prov_ptr);
                 out->data.swap(cur_);
@@ -205,6 +219,70 @@ void connection::pump_locked(aio_list& done) {
             return;
         }
     }
+}
+
+// Appends a data event's payload to out, inflated if its message is
+// compressed (then checked as text, if it is text).  False if the
+// connection failed (too big: 1009; not DEFLATE: 1007; no memory: 1011).
+bool connection::take_payload_locked(const decode_result& r, std::string& out, aio_list& done) {
+    if (r.first) {
+        cur_compressed_ = (r.rsv & rsv1) != 0;
+        inflated_utf8_.reset();
+    }
+    if (!cur_compressed_) {
+        out.append(r.data);
+        return true;
+    }
+    const std::size_t before = out.size();
+    inflate_status st = infl_->feed(r.data, r.last, out);
+    if (st != inflate_status::ok) {
+        out.resize(before);
+        fail_locked(close_code(st), st == inflate_status::too_big ? NNG_EMSGSIZE : NNG_EPROTO,
+                    done);
+        return false;
+    }
+    if (r.op == opcode::text && cfg_.limits.validate_text) {
+        std::string_view added(out.data() + before, out.size() - before);
+        if (inflated_utf8_.feed(added) != added.size() || (r.last && !inflated_utf8_.complete())) {
+            out.resize(before);
+            fail_locked(close_invalid_data, NNG_EPROTO, done);
+            return false;
+        }
+    }
+    return true;
+}
+
+// Hands inflated bytes (staged_) to the byte receive in front, never past
+// the end of their message.  False if there is nothing it can take now.
+bool connection::deliver_staged_locked(aio_list& done) {
+    aio* a = rq_.front();
+    if (a == nullptr || a->prov_tag != tag_bytes) {
+        return false;
+    }
+    std::size_t taken = 0;
+    while (taken < staged_.size() && a->iov_residual() > 0) {
+        nng_iov* v = a->iov();
+        unsigned i = 0;
+        while (i < a->iov_count() && v[i].iov_len == 0) {
+            i++;
+        }
+        std::size_t n = std::min(v[i].iov_len, staged_.size() - taken);
+        std::memcpy(v[i].iov_buf, staged_.data() + taken, n);
+        a->iov_advance(n);
+        a->bump_count(n);
+        taken += n;
+    }
+    staged_.erase(0, taken);
+    const bool ended = staged_.empty() && staged_end_;
+    if (ended) {
+        staged_end_ = false;
+    }
+    if (a->iov_residual() == 0 || (ended && a->count() > 0)) {
+        rq_.pop_front();
+        done.push_back(a);
+        return true;
+    }
+    return taken > 0 || ended;
 }
 
 void connection::on_control_locked(const decode_result& r, aio_list& done) {

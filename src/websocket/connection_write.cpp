@@ -80,7 +80,7 @@ bool connection::batch_sent_locked(aio_list& done) {
         for (std::size_t i = 0; i < k; i++) {
             out_item& it = (*q)[i];
             if (it.user != nullptr) {
-                it.user->set_outcome(0, it.total);
+                it.user->set_outcome(0, it.compressed ? it.reported : it.total);
                 done.push_back(it.user);
             }
             if (q == &wq_) {
@@ -118,9 +118,11 @@ void connection::build_batch_locked() {
         }
         bytes += len;
     };
-    auto add_frame_head = [&](opcode op, std::uint64_t len, bool fin, const mask_key* key) {
+    auto add_frame_head = [&](opcode op, std::uint64_t len, bool fin, const mask_key* key,
+                              std::uint8_t rsv = 0) {
         frame_options fo;
         fo.fin = fin;
+        fo.rsv = rsv;
         if (key != nullptr) {
             fo.mask = *key;
         }
@@ -207,7 +209,9 @@ void connection::build_batch_locked() {
                         key = mask_key{0x5a, 0xa5, 0x3c, 0xc3};
                     }
                 }
-                add_frame_head(op, len, fin, key ? &*key : nullptr);
+                // RSV1 on the first frame of a compressed message only.
+                add_frame_head(op, len, fin, key ? &*key : nullptr,
+                               it.compressed && it.framed == 0 ? rsv1 : 0);
                 if (big && !masking) {
                     const char* p = static_cast<const char*>(it.iov[it.cur_iov].iov_buf) + it.cur_off;
                     segs_.push_back(segment{p, 0, len});

@@ -2,6 +2,8 @@
 
 #include "core/executor.hpp"
 #include "http/client.hpp"
+#include "http/parser.hpp"
+#include "websocket/extensions.hpp"
 #include "websocket/handshake.hpp"
 #include "websocket/random.hpp"
 
@@ -32,8 +34,12 @@ std::uint16_t refuse(http::response& res, std::uint16_t status, std::string_view
 } // namespace
 
 std::uint16_t answer_upgrade(const http::request& req, const accept_options& opts,
-                             http::response& res, std::string& protocol) {
+                             http::response& res, std::string& protocol,
+                             std::optional<deflate_params>* deflate) {
     protocol.clear();
+    if (deflate != nullptr) {
+        deflate->reset();
+    }
     if (std::strcmp(req.method(), "GET") != 0) {
         res.headers().set("Allow", "GET");
         return refuse(res, 405, "the method must be GET");
@@ -95,6 +101,21 @@ std::uint16_t answer_upgrade(const http::request& req, const accept_options& opt
     if (!protocol.empty()) {
         res.headers().set("Sec-WebSocket-Protocol", protocol);
     }
+    if (opts.deflate.enabled && deflate != nullptr) {
+        // Offers that do not parse are passed over, as offers that cannot
+        // be honoured are (RFC 7692 section 5: the server declines).
+        std::vector<extension> offers;
+        for (const http::header& h : req.headers().fields()) {
+            if (http::iequals(h.name, "Sec-WebSocket-Extensions")) {
+                (void)parse_extensions(h.value, offers);
+            }
+        }
+        std::string answer;
+        *deflate = deflate_accept(opts.deflate, offers, answer);
+        if (*deflate) {
+            res.headers().set("Sec-WebSocket-Extensions", answer);
+        }
+    }
     return 101;
 }
 
@@ -154,6 +175,9 @@ void finish_upgrade(http::conn& c, std::unique_ptr<http::response> res,
     job->info = std::move(info);
     job->cfg = cfg;
     job->cfg.side = role::server;
+    if (job->info && job->info->deflate) {
+        job->cfg.deflate = job->info->deflate;
+    }
     job->fn = fn;
     job->arg = arg;
     job->keep = ref_ptr<ref_counted>(keep);
@@ -193,6 +217,7 @@ struct dial_job final : ref_counted {
     http::client* cli = nullptr; // connect first (stage 0)
     int stage = 1;               // 0 connect, 1 write, 2 read
     int canceled = 0;
+    std::optional<deflate_params> agreed; // permessage-deflate, from the answer
 
     dial_job() : io(&dial_job::step, this) {}
 
@@ -247,9 +272,24 @@ struct dial_job final : ref_counted {
             !accept_matches(key, field(res, "Sec-WebSocket-Accept"))) {
             return NNG_EPROTO;
         }
-        // No extension was offered, so none may be accepted.
-        if (res.get_header("Sec-WebSocket-Extensions") != nullptr) {
-            return NNG_EPROTO;
+        // Only what was offered may be accepted (RFC 6455 section 9.1).
+        std::vector<extension> answer;
+        for (const http::header& h : res.headers().fields()) {
+            if (http::iequals(h.name, "Sec-WebSocket-Extensions") &&
+                !parse_extensions(h.value, answer)) {
+                return NNG_EPROTO;
+            }
+        }
+        if (!opts.deflate.enabled) {
+            if (!answer.empty()) {
+                return NNG_EPROTO;
+            }
+        } else {
+            deflate_answer d = check_deflate_answer(opts.deflate, answer);
+            if (d.error != deflate_answer_error::none) {
+                return NNG_EPROTO;
+            }
+            agreed = d.params;
         }
         if (const char* p = res.get_header("Sec-WebSocket-Protocol"); p != nullptr) {
             std::vector<std::string_view> offered(opts.protocols.begin(), opts.protocols.end());
@@ -303,10 +343,12 @@ struct dial_job final : ref_counted {
                     if (const char* pr = job->res.get_header("Sec-WebSocket-Protocol")) {
                         info->protocol = pr;
                     }
+                    info->deflate = job->agreed;
                     *job->info_out = std::move(info);
                 }
                 settings cfg = job->opts.cfg;
                 cfg.side = role::client;
+                cfg.deflate = job->agreed;
                 c = new connection(std::move(s), std::move(rest), cfg);
             }
         }
@@ -373,6 +415,13 @@ void start_dial(ref_ptr<http::conn> c, http::client* cli, dial_options opts, aio
             list.append(p);
         }
         req.headers().set("Sec-WebSocket-Protocol", list);
+    }
+    if (job->opts.deflate.enabled) {
+        std::string offer;
+        append_deflate_offer(offer, job->opts.deflate);
+        if (!offer.empty()) {
+            req.headers().set("Sec-WebSocket-Extensions", offer);
+        }
     }
     job->user = a;
     if (int rv = a->schedule(&dial_job::cancel, job, job); rv != 0) {

@@ -22,9 +22,11 @@
 #include "http/conn.hpp"
 #include "http/message.hpp"
 #include "websocket/connection.hpp"
+#include "websocket/deflate.hpp"
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -36,6 +38,7 @@ struct handshake_info {
     http::header_list request_headers;   // as the client sent them
     http::header_list response_headers;  // as the server answered
     std::string protocol;                // the subprotocol chosen, or ""
+    std::optional<deflate_params> deflate; // permessage-deflate, if agreed
 };
 
 struct accept_options {
@@ -47,14 +50,19 @@ struct accept_options {
     bool require_protocol = false;
     // Extra fields of the 101 answer.
     http::header_list headers;
+    // permessage-deflate (RFC 7692): accepted when enabled and an offer can
+    // be honoured (else the connection goes on without it).
+    deflate_config deflate;
 };
 
 // Checks req as an opening handshake and fills res: 101 with its fields,
 // or the status that refuses it with a body naming the problem (400 for a
 // malformed handshake, 405 for a method other than GET, 426 with
 // Sec-WebSocket-Version: 13 for another version).  Returns the status.
+// *deflate (if given) gets the permessage-deflate parameters agreed.
 std::uint16_t answer_upgrade(const http::request& req, const accept_options& opts,
-                             http::response& res, std::string& protocol);
+                             http::response& res, std::string& protocol,
+                             std::optional<deflate_params>* deflate = nullptr);
 
 // Called once the 101 is sent: rv 0 and the connection (one reference for
 // the callee), or an error (the connection is then gone).
@@ -62,7 +70,8 @@ using upgrade_ready_fn = void (*)(void* arg, int rv, connection* c,
                                   std::unique_ptr<handshake_info> info);
 
 // After answer_upgrade gave 101: takes the connection over and sends res.
-// keep (if given) is held until fn has run.
+// keep (if given) is held until fn has run.  info->deflate, if set, turns
+// compression on for the connection.
 void finish_upgrade(http::conn& c, std::unique_ptr<http::response> res,
                     std::unique_ptr<handshake_info> info, const settings& cfg, upgrade_ready_fn fn,
                     void* arg, ref_counted* keep);
@@ -73,6 +82,7 @@ struct dial_options {
     std::vector<std::string> protocols; // offered, in order
     http::header_list headers;          // extra request fields
     settings cfg;                       // for the connection (role client)
+    deflate_config deflate;             // permessage-deflate offered if enabled
 };
 
 // The client side on c (takes over one reference).  a completes with the

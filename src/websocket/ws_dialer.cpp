@@ -199,6 +199,7 @@ void ws_dialer::dial(aio* a) {
         o.protocols = opts_.protocols();
         o.headers = opts_.headers;
         o.cfg = opts_.connection_settings(role::client);
+        o.deflate.enabled = opts_.deflate;
         op = new dial_op(this, a, opts_, std::move(o));
     } catch (const std::bad_alloc&) {
         lk.unlock();

@@ -242,11 +242,13 @@ void ws_listener::handle(const http::request& req, http::conn& conn, aio& a) {
         ao.protocols = opts_.protocols();
         ao.require_protocol = !ao.protocols.empty();
         ao.headers = opts_.headers;
+        ao.deflate.enabled = opts_.deflate;
         up->opts = opts_;
         upgrading_++;
     }
     std::string protocol;
-    std::uint16_t status = answer_upgrade(req, ao, *res, protocol);
+    std::optional<deflate_params> deflate;
+    std::uint16_t status = answer_upgrade(req, ao, *res, protocol, &deflate);
     if (status == 101 && ao.protocols.empty() && req.get_header("Sec-WebSocket-Protocol") != nullptr) {
         // NNG refuses a subprotocol it has not been told to speak.
         res = std::make_unique<http::response>();
@@ -267,6 +269,7 @@ void ws_listener::handle(const http::request& req, http::conn& conn, aio& a) {
     info->request_headers = req.headers();
     info->response_headers = res->headers();
     info->protocol = protocol;
+    info->deflate = deflate;
     up->l = ref_ptr<ws_listener>(this);
     settings cfg = up->opts.connection_settings(role::server);
     finish_upgrade(conn, std::move(res), std::move(info), cfg, &ws_listener::upgraded, up.get(),

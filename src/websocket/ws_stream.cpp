@@ -128,6 +128,9 @@ int endpoint_options::get(std::string_view name, const opt_out& out) const {
     if (name == NNG_OPT_WS_PONG_TIMEOUT) {
         return copy_out_ms(pong_timeout, out);
     }
+    if (name == NNG_OPT_WS_DEFLATE) {
+        return copy_out(deflate, out);
+    }
     return NNG_ENOTSUP;
 }
 
@@ -159,6 +162,9 @@ int endpoint_options::set(std::string_view name, const opt_in& in) {
     }
     if (name == NNG_OPT_WS_RECV_TEXT) {
         return copy_in(recv_text, in);
+    }
+    if (name == NNG_OPT_WS_DEFLATE) {
+        return copy_in(deflate, in);
     }
     if (name == NNG_OPT_WS_PING_INTERVAL || name == NNG_OPT_WS_PONG_TIMEOUT) {
         nng_duration d = 0;
@@ -270,6 +276,9 @@ int ws_stream::get(std::string_view name, const opt_out& out) {
         if (name == NNG_OPT_WS_PING_INTERVAL) {
             return copy_out_ms(c_->config().ping_interval, out);
         }
+        if (name == NNG_OPT_WS_DEFLATE) {
+            return copy_out(c_->config().deflate.has_value(), out);
+        }
         if (name == NNG_OPT_WS_PONG_TIMEOUT) {
             return copy_out_ms(c_->config().pong_timeout, out);
         }
@@ -302,7 +311,7 @@ int ws_stream::set(std::string_view name, const opt_in& in) {
     if (name == NNG_OPT_WS_SEND_TEXT || name == NNG_OPT_WS_RECV_TEXT ||
         name == NNG_OPT_WS_REQUEST_HEADERS || name == NNG_OPT_WS_RESPONSE_HEADERS ||
         name == NNG_OPT_WS_REQUEST_URI || name == NNG_OPT_WS_PING_INTERVAL ||
-        name == NNG_OPT_WS_PONG_TIMEOUT || has_prefix(name, NNG_OPT_WS_REQUEST_HEADER) ||
+        name == NNG_OPT_WS_PONG_TIMEOUT || name == NNG_OPT_WS_DEFLATE || has_prefix(name, NNG_OPT_WS_REQUEST_HEADER) ||
         has_prefix(name, NNG_OPT_WS_RESPONSE_HEADER)) {
         return NNG_EREADONLY;
     }

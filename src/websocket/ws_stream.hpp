@@ -75,6 +75,7 @@ struct endpoint_options {
     std::string protocol;              // NNG_OPT_WS_PROTOCOL, as set
     bool send_text = false;
     bool recv_text = false;
+    bool deflate = false;           // NNG_OPT_WS_DEFLATE (ours)
     nng_duration ping_interval = 0; // NNG_OPT_WS_PING_INTERVAL (ours)
     nng_duration pong_timeout = 0;  // NNG_OPT_WS_PONG_TIMEOUT (ours)
     http::header_list headers; // extra request (dialer) or response fields

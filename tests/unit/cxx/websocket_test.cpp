@@ -592,3 +592,61 @@ TEST(CxxWebSocket, UpgradeHookRefusesAcceptsAndChooses) {
     EXPECT_EQ(answer.rfind("HTTP/1.1 403 ", 0), 0u) << answer;
     EXPECT_NE(answer.find("\r\n\r\norigin not allowed"), std::string::npos) << answer;
 }
+
+TEST(CxxWebSocket, CompressionEchoesAndBoundsInflatedSize) {
+    std::promise<seen> p;
+    auto f = p.get_future();
+    nnghttp::server srv("http://127.0.0.1:0");
+    nnghttp::ws_options o;
+    o.compression.enabled = true;
+    o.max_message = 1u << 20;
+    srv.ws("/echo", [](websocket ws) -> task<void> {
+        EXPECT_TRUE(ws.compressed());
+        co_await echo(std::move(ws));
+    }, o);
+    srv.ws("/small", recorder(p), o);
+    srv.ws("/plain", echo); // compression not enabled here
+    srv.start();
+    auto base = ws_url(srv, "");
+    nnghttp::run([](std::string b) -> task<void> {
+        nnghttp::ws_options c;
+        c.compression.enabled = true;
+        auto ws = co_await websocket::connect(b + "/echo", c).timeout(5s);
+        EXPECT_TRUE(ws.compressed());
+        EXPECT_NE(ws.header("Sec-WebSocket-Extensions").find("permessage-deflate"), std::string::npos);
+        std::string json;
+        for (int i = 0; i < 2000; i++) {
+            json += "{\"id\":" + std::to_string(i) + ",\"name\":\"item\",\"tags\":[\"a\",\"b\"]},";
+        }
+        std::vector<std::pair<std::string, bool>> cases = {
+            {"", true}, {"short", true}, {json, true}, {std::string(300000, 'z'), false},
+            {std::string("\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5") + json, true}};
+        for (int round = 0; round < 3; round++) { // context carried across messages
+            for (auto& [data, text] : cases) {
+                co_await ws.send(data, text).timeout(5s);
+                auto m = co_await ws.receive().timeout(5s);
+                EXPECT_EQ(m.text, text);
+                EXPECT_EQ(m.data, data);
+            }
+        }
+        co_await ws.close().timeout(5s);
+        // A route without compression: the offer is declined, echo works.
+        auto plain = co_await websocket::connect(b + "/plain", c).timeout(5s);
+        EXPECT_FALSE(plain.compressed());
+        co_await plain.send_text("x").timeout(5s);
+        EXPECT_EQ((co_await plain.receive().timeout(5s)).data, "x");
+        co_await plain.close().timeout(5s);
+        // 16 MiB of zeros compress to a few KiB and would inflate past the
+        // server's 1 MiB: refused with 1009 after bounded work.
+        auto bomb = co_await websocket::connect(b + "/small", c).timeout(5s);
+        std::string zeros(16u << 20, '\0');
+        (void)co_await bomb.send(zeros).timeout(10s).no_throw();
+        auto r = co_await bomb.receive().timeout(10s).no_throw();
+        EXPECT_EQ(r.ec, nnghttp::errc::closed);
+        EXPECT_EQ(bomb.close_code(), 1009);
+    }(base));
+    ASSERT_EQ(f.wait_for(10s), std::future_status::ready);
+    seen s = f.get();
+    EXPECT_EQ(s.ec, nnghttp::errc::message_size);
+    EXPECT_TRUE(s.got.empty());
+}

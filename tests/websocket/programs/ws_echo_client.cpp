@@ -6,7 +6,7 @@
 //       message with its type until the connection closes, then prints
 //       "closed CODE REASON"; status 0 after a closing handshake, 1 if the
 //       connection failed or ended without one.
-//   ws_echo_client --autobahn URL [--name AGENT]
+//   ws_echo_client --autobahn URL [--name AGENT] [--deflate]
 //       is driven the way Autobahn|Testsuite drives clients: reads the case
 //       count from URL/getCaseCount, echoes on URL/runCase?case=N&agent=AGENT
 //       for every case, and ends with URL/updateReports?agent=AGENT.
@@ -101,13 +101,15 @@ int main(int argc, char** argv) {
             driven = true;
         } else if (std::strcmp(argv[i], "--name") == 0 && i + 1 < argc) {
             agent = argv[++i];
+        } else if (std::strcmp(argv[i], "--deflate") == 0) {
+            opts.compression.enabled = true; // offers permessage-deflate
         } else if (std::strcmp(argv[i], "--protocol") == 0 && i + 1 < argc) {
             opts.protocols.emplace_back(argv[++i]);
         } else if (url.empty() && argv[i][0] != '-') {
             url = argv[i];
         } else {
             std::fprintf(stderr, "usage: ws_echo_client [--autobahn] URL [--name AGENT] "
-                                 "[--protocol NAME]...\n");
+                                 "[--protocol NAME]... [--deflate]\n");
             return 2;
         }
     }

@@ -1,13 +1,14 @@
 // A WebSocket echo server on the C++ API, for the conformance suite and the
 // real-peer tests:
 //
-//   ws_echo_server PORT [--protocol NAME]... [--max-message BYTES] [--ping-interval MS]
+//   ws_echo_server PORT [--protocol NAME]... [--max-message BYTES] [--ping-interval MS] [--deflate]
 //
 // Listens on ws://127.0.0.1:PORT/ and every path below it (0: any free
 // port), prints
 // "listening on PORT" first, and echoes every message with its type until
 // the peer closes.  With --protocol it speaks those subprotocols, in that
-// order of preference; with --ping-interval it pings a silent peer and
+// order of preference; with --deflate it accepts permessage-deflate; with
+// --ping-interval it pings a silent peer and
 // fails one that does not answer (1011).  SIGTERM or SIGINT ends it with status 0.
 #include <nnghttp/nnghttp.hpp>
 
@@ -35,7 +36,7 @@ nnghttp::task<void> echo(nnghttp::websocket ws) {
 
 int usage() {
     std::fprintf(stderr, "usage: ws_echo_server PORT [--protocol NAME]... [--max-message BYTES] "
-                         "[--ping-interval MS]\n");
+                         "[--ping-interval MS] [--deflate]\n");
     return 2;
 }
 
@@ -58,6 +59,8 @@ int main(int argc, char** argv) {
             opts.protocols.emplace_back(argv[++i]);
         } else if (std::strcmp(argv[i], "--max-message") == 0 && i + 1 < argc) {
             opts.max_message = opts.max_frame = std::strtoull(argv[++i], nullptr, 10);
+        } else if (std::strcmp(argv[i], "--deflate") == 0) {
+            opts.compression.enabled = true; // permessage-deflate when offered
         } else if (std::strcmp(argv[i], "--ping-interval") == 0 && i + 1 < argc) {
             opts.ping_interval = std::chrono::milliseconds(std::strtoll(argv[++i], nullptr, 10));
         } else {
