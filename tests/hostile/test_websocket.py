@@ -17,6 +17,9 @@ message and frame, 131,072 frames per message).
 * A ping flood from a client that reads nothing: the pongs waiting to go
   stay bounded, the server's memory too, other connections go on, and the
   flooder's next message is still echoed once it reads.
+* With permessage-deflate on (--deflate), a message of a few hundred KiB
+  that inflates to 256 MiB is refused with 1009 once past the 16 MiB limit,
+  in bounded time and memory, while another connection keeps echoing.
 * With keepalive on (--ping-interval), a client that never answers the
   server's pings is closed with 1011, while one that answers stays.
 """
@@ -27,6 +30,7 @@ import socket
 import struct
 import threading
 import time
+import zlib
 
 from hostilelib import CONFIG, HOST, HostileTestCase, Server, linger_reset, scaled, wait_until
 
@@ -69,14 +73,16 @@ class Ws:
     """A raw client connection: handshake, frames, and reading the server's
     frames (unmasked)."""
 
-    def __init__(self, port, timeout=5.0):
+    def __init__(self, port, timeout=5.0, extensions=None):
         self.sock = socket.create_connection((HOST, port), timeout=scaled(timeout))
         self.buf = b""
         key = "dGhlIHNhbXBsZSBub25jZQ=="
+        ext = "Sec-WebSocket-Extensions: %s\r\n" % extensions if extensions else ""
         req = ("GET / HTTP/1.1\r\nHost: %s:%d\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-               "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n\r\n" % (HOST, port, key))
+               "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n%s\r\n" % (HOST, port, key, ext))
         self.sock.sendall(req.encode())
         head = self._read_until(b"\r\n\r\n")
+        self.head = head
         if not head.startswith(b"HTTP/1.1 101"):
             raise AssertionError("handshake refused: %r" % head[:200])
 
@@ -333,3 +339,40 @@ class WebSocketKeepalive(HostileTestCase):
         self.assertGreaterEqual(answered, 3)
         self.assertTrue(ws.echo(b"still open"))
         ws.close()
+
+
+class WebSocketDeflateBomb(HostileTestCase):
+    def setUp(self):
+        self.srv = self.start(WsEchoServer, "--deflate")
+
+    def test_a_decompression_bomb_is_refused_with_1009(self):
+        probe = Prober(self.srv.port)
+        probe.start()
+        base = rss_kib(self.srv.pid)
+        ws = Ws(self.srv.port, extensions="permessage-deflate")
+        self.assertIn(b"permessage-deflate", ws.head, "the server did not accept compression")
+        z = zlib.compressobj(9, zlib.DEFLATED, -15)
+        chunk = bytes(1 << 20)
+        payload = b"".join(z.compress(chunk) for _ in range(256)) + z.flush(zlib.Z_SYNC_FLUSH)
+        self.assertTrue(payload.endswith(b"\x00\x00\xff\xff"))
+        payload = payload[:-4]
+        head = frame(2, payload)
+        head = bytes([head[0] | 0x40]) + head[1:]  # RSV1: compressed
+        t0 = time.monotonic()
+        try:
+            ws.sock.sendall(head)
+        except (ConnectionError, socket.timeout):
+            pass  # refused before all of it was read
+        code = ws.close_code()
+        took = time.monotonic() - t0
+        ws.close()
+        grew = rss_kib(self.srv.pid) - base
+        probe.stop.set()
+        probe.join(scaled(10))
+        self.assertEqual(code, 1009, "a %d-byte message inflating to 256 MiB: close code %r"
+                         % (len(payload), code))
+        self.assertLess(took, scaled(5.0), "refusing the bomb took %.1f s" % took)
+        self.assertLess(grew, 64 * 1024, "the server grew by %d KiB" % grew)
+        self.assertIsNone(probe.error, "the other connection failed: %s" % probe.error)
+        self.assertLess(probe.worst, scaled(1.0),
+                        "an echo on another connection took %.2f s during the bomb" % probe.worst)
