@@ -1,7 +1,8 @@
 // A WebSocket echo server on the C++ API, for the conformance suite and the
 // real-peer tests:
 //
-//   ws_echo_server PORT [--protocol NAME]... [--max-message BYTES] [--ping-interval MS] [--deflate]
+//   ws_echo_server PORT [--protocol NAME]... [--max-message BYTES] [--ping-interval MS]
+//                  [--deflate [--deflate-level N] [--deflate-mem-level M]]
 //
 // Listens on ws://127.0.0.1:PORT/ and every path below it (0: any free
 // port), prints
@@ -36,7 +37,8 @@ nnghttp::task<void> echo(nnghttp::websocket ws) {
 
 int usage() {
     std::fprintf(stderr, "usage: ws_echo_server PORT [--protocol NAME]... [--max-message BYTES] "
-                         "[--ping-interval MS] [--deflate]\n");
+                         "[--ping-interval MS] [--deflate [--deflate-level N] "
+                         "[--deflate-mem-level M]]\n");
     return 2;
 }
 
@@ -61,6 +63,10 @@ int main(int argc, char** argv) {
             opts.max_message = opts.max_frame = std::strtoull(argv[++i], nullptr, 10);
         } else if (std::strcmp(argv[i], "--deflate") == 0) {
             opts.compression.enabled = true; // permessage-deflate when offered
+        } else if (std::strcmp(argv[i], "--deflate-level") == 0 && i + 1 < argc) {
+            opts.compression.level = std::atoi(argv[++i]);
+        } else if (std::strcmp(argv[i], "--deflate-mem-level") == 0 && i + 1 < argc) {
+            opts.compression.mem_level = std::atoi(argv[++i]);
         } else if (std::strcmp(argv[i], "--ping-interval") == 0 && i + 1 < argc) {
             opts.ping_interval = std::chrono::milliseconds(std::strtoll(argv[++i], nullptr, 10));
         } else {
