@@ -96,7 +96,7 @@ struct settings {
     // zlib's level and memLevel; received ones are inflated, every limit
     // applying to their inflated size, and text is checked after.
     std::optional<deflate_params> deflate;
-    int deflate_level = 6;
+    int deflate_level = 1; // as ws_compression::level (include/nnghttp/websocket.hpp)
     int deflate_mem_level = 8;
     std::size_t deflate_min = 32;
 };
