@@ -17,6 +17,9 @@
 
 #include <algorithm>
 #include <memory>
+#include <mutex>
+#include <set>
+#include <vector>
 #include <string>
 #include <utility>
 
@@ -320,6 +323,31 @@ namespace {
 struct ws_route final : detail::ref_counted {
     std::function<void(websocket)> fn;
     std::function<void(ws_upgrade&)> on_upgrade;
+    // The route's open connections (a reference each), closed with 1001
+    // when the server stops or drains: the server handed them over and no
+    // longer tracks them.
+    std::mutex mtx;
+    std::set<ws::connection*> live;
+
+    void going_away() {
+        std::vector<ws::connection*> all;
+        {
+            std::lock_guard lk(mtx);
+            for (ws::connection* c : live) {
+                c->add_ref();
+                all.push_back(c);
+            }
+        }
+        for (ws::connection* c : all) {
+            (void)c->close(1001, "server shutting down", nullptr);
+            c->release();
+        }
+    }
+    ~ws_route() override {
+        for (ws::connection* c : live) {
+            c->release();
+        }
+    }
     ws::accept_options accept;
     ws::settings cfg;
 };
@@ -329,6 +357,21 @@ void on_ready(void* arg, int rv, ws::connection* c, std::unique_ptr<ws::handshak
     if (rv != 0 || c == nullptr) {
         return;
     }
+    {
+        std::lock_guard lk(r->mtx);
+        c->add_ref(); // the registry's
+        r->live.insert(c);
+    }
+    c->set_end_hook([r = detail::ref_ptr<ws_route>(r), c] {
+        bool had;
+        {
+            std::lock_guard lk(r->mtx);
+            had = r->live.erase(c) > 0;
+        }
+        if (had) {
+            c->release();
+        }
+    });
     auto* i = new websocket::info;
     i->hs = std::move(hs);
     i->server = true;
@@ -461,6 +504,10 @@ server& server::add_ws(std::string_view path, std::function<void(websocket)> f, 
     r->accept.deflate = to_deflate(opts.compression);
     r->on_upgrade = std::move(opts.on_upgrade);
     auto* hd = new h::handler(h::handler::kind::custom, path, &on_request);
+    // The route's connections close when the server stops or drains (the
+    // hook keeps the route as long as the server lives).
+    (void)reinterpret_cast<h::server*>(s_)->add_stop_hook(
+        [w = detail::ref_ptr<ws_route>(r)] { w->going_away(); });
     (void)hd->set_data(r, [](void* p) { static_cast<ws_route*>(p)->release(); });
     hd->collect_body(false, 0);
     if (opts.tree) {

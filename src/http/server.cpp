@@ -1364,6 +1364,7 @@ void server::stop() {
         l = std::exchange(listener_, nullptr);
     }
     close_listener(l);
+    run_stop_hooks();
     // Close every connection.  Nothing here completes in place (closing
     // posts the callbacks), so the slot locks can be held.
     each_slot([](slot& sl) {
@@ -1390,6 +1391,31 @@ int server::set_reuse_port(bool on) {
     return 0;
 }
 
+int server::add_stop_hook(std::function<void()> f) {
+    std::lock_guard lk(mtx_);
+    int id = next_hook_++;
+    stop_hooks_.emplace(id, std::move(f));
+    return id;
+}
+
+void server::remove_stop_hook(int id) {
+    std::lock_guard lk(mtx_);
+    stop_hooks_.erase(id);
+}
+
+void server::run_stop_hooks() {
+    std::vector<std::function<void()>> hooks;
+    {
+        std::lock_guard lk(mtx_);
+        for (auto& [id, f] : stop_hooks_) {
+            hooks.push_back(f);
+        }
+    }
+    for (auto& f : hooks) {
+        f();
+    }
+}
+
 void server::drain() {
     stream_listener* l = nullptr;
     {
@@ -1401,6 +1427,7 @@ void server::drain() {
         l = std::exchange(listener_, nullptr);
     }
     close_listener(l);
+    run_stop_hooks();
     // Idle connections close now (their waits wake with "closed" and free
     // them); busy ones finish their request and then close (stamp()).
     each_slot([](slot& sl) {

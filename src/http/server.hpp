@@ -83,6 +83,12 @@ class server final : public ref_counted {
     // zero as they finish; stop() closes whatever is left.  start() (after
     // stop()) serves normally again.
     void drain();
+    // Called (on the caller's thread, no lock held) when stop() or drain()
+    // takes effect: for what the server no longer tracks, such as the
+    // connections it handed over to WebSocket routes.  Returns an id for
+    // remove_stop_hook.
+    int add_stop_hook(std::function<void()> f);
+    void remove_stop_hook(int id);
     // SO_REUSEPORT on the listening socket (tcp only; before start()).
     int set_reuse_port(bool on);
     int add_handler(handler& h);
@@ -138,6 +144,7 @@ class server final : public ref_counted {
     int make_listener_locked();
     void rekey_bound_port_locked();
     template <typename F> void each_slot(F fn);
+    void run_stop_hooks();
 
     std::string key_;
     std::string listen_url_;
@@ -145,6 +152,8 @@ class server final : public ref_counted {
     std::shared_ptr<const router> routes_;
     std::atomic<std::uint64_t> routes_gen_{1};
     std::set<handler*> handlers_;
+    std::map<int, std::function<void()>> stop_hooks_;
+    int next_hook_ = 1;
     std::map<std::uint16_t, std::string> error_pages_;
     stream_listener* listener_ = nullptr;
     tls::config* tls_ = nullptr; // https only

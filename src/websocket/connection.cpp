@@ -23,6 +23,22 @@ decoder_options decoder_limits(const settings& cfg) {
     decoder_options o = cfg.limits;
     if (cfg.deflate) {
         o.rsv_first = rsv1;
+        // The limits are on what the application gets: a compressed frame
+        // of incompressible data is longer than its message (zlib's
+        // deflateBound allows about 14% more for small windows and memory
+        // levels), so the wire may carry a quarter more; the inflater and
+        // take_payload_locked() apply the limits themselves to every
+        // message, compressed or not.
+        auto room = [](std::uint64_t limit) {
+            if (limit == decoder_options::unlimited) {
+                return limit;
+            }
+            std::uint64_t more = limit / 4 + 1024;
+            return limit > decoder_options::unlimited - more ? decoder_options::unlimited
+                                                             : limit + more;
+        };
+        o.max_frame = room(o.max_frame);
+        o.max_message = room(o.max_message);
     }
     return o;
 }
@@ -527,11 +543,24 @@ void connection::fail_all_locked(int err, aio_list& done) {
 }
 
 // Closes the stream (by the caller, after unlocking) and ends everything.
+void connection::set_end_hook(std::function<void()> f) {
+    std::lock_guard lk(mtx_);
+    if (phase_ == phase::done) {
+        asio::post(home_->context(), std::move(f));
+        return;
+    }
+    on_end_ = std::make_unique<std::function<void()>>(std::move(f));
+}
+
 void connection::shut_locked(aio_list& done) {
     if (phase_ == phase::done) {
         return;
     }
     phase_ = phase::done;
+    if (on_end_) {
+        asio::post(home_->context(), std::move(*on_end_));
+        on_end_.reset();
+    }
     stream_close_pending_ = true;
     fail_all_locked(failed_ && fail_err_ != 0 ? fail_err_ : closed_err_, done);
     while (aio* a = close_waiters_.pop_front()) {

@@ -151,6 +151,9 @@ class connection final : public ref_counted {
     // Called with the payload of every pong that arrives (on the
     // connection's loop, no lock held; an exception it throws is dropped).
     void set_pong_handler(std::function<void(std::string_view)> f);
+    // Called once, on the connection's loop, when it has ended (the stream
+    // closed); at once (posted) if it already has.
+    void set_end_hook(std::function<void()> f);
 
     // Whether the connection is fully closed (the stream too).
     bool closed() const;
@@ -275,6 +278,7 @@ class connection final : public ref_counted {
     std::unique_ptr<inflater> infl_;
     bool cur_compressed_ = false; // the message being received has RSV1
     utf8_validator inflated_utf8_; // its inflated text, checked as it comes
+    std::uint64_t msg_in_ = 0;     // payload bytes of an uncompressed one so far
     std::string staged_;          // inflated bytes for byte receives
     bool staged_end_ = false;     // staged_ ends its message
 
@@ -305,6 +309,7 @@ class connection final : public ref_counted {
     bool ka_heard_ = false;  // a byte from the peer since the timer was set
     bool ka_pinged_ = false; // our ping is out, unanswered
     std::unique_ptr<std::function<void(std::string_view)>> on_pong_;
+    std::unique_ptr<std::function<void()>> on_end_;
 };
 
 } // namespace nnghttp::detail::ws

@@ -228,8 +228,16 @@ bool connection::take_payload_locked(const decode_result& r, std::string& out, a
     if (r.first) {
         cur_compressed_ = (r.rsv & rsv1) != 0;
         inflated_utf8_.reset();
+        msg_in_ = 0;
     }
     if (!cur_compressed_) {
+        // (The decoder's limits leave room for compressed frames: these
+        // are the limits themselves.)
+        msg_in_ += r.data.size();
+        if (msg_in_ > cfg_.limits.max_message) {
+            fail_locked(close_too_big, NNG_EMSGSIZE, done);
+            return false;
+        }
         out.append(r.data);
         return true;
     }

@@ -650,3 +650,29 @@ TEST(CxxWebSocket, CompressionEchoesAndBoundsInflatedSize) {
     EXPECT_EQ(s.ec, nnghttp::errc::message_size);
     EXPECT_TRUE(s.got.empty());
 }
+
+TEST(CxxWebSocket, ServerShutdownAndStopCloseRoutesWith1001) {
+    for (bool graceful : {true, false}) {
+        nnghttp::server srv("http://127.0.0.1:0");
+        srv.ws("/echo", echo);
+        srv.start();
+        auto url = ws_url(srv, "/echo");
+        websocket ws = nnghttp::run([](std::string u) -> task<websocket> {
+            auto w = co_await websocket::connect(u).timeout(5s);
+            co_await w.send_text("hi").timeout(5s);
+            EXPECT_EQ((co_await w.receive().timeout(5s)).data, "hi");
+            co_return w;
+        }(url));
+        if (graceful) {
+            (void)srv.shutdown(500ms);
+        } else {
+            srv.stop();
+        }
+        nnghttp::run([](websocket& w) -> task<void> {
+            auto r = co_await w.receive().timeout(5s).no_throw();
+            EXPECT_EQ(r.ec, nnghttp::errc::closed);
+            EXPECT_EQ(w.close_code(), 1001);
+            EXPECT_EQ(w.close_reason(), "server shutting down");
+        }(ws));
+    }
+}

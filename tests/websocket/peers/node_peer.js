@@ -199,9 +199,9 @@ class Peer {
 
 // ---------------------------------------------------------------- server tests
 
-function connect(url, protocols, T, opened) {
+function connect(url, protocols, T, opened, options = {}) {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, protocols, { handshakeTimeout: T });
+    const ws = new WebSocket(url, protocols, { handshakeTimeout: T, ...options });
     const peer = new Peer(ws);
     opened.push(peer);
     ws.on('upgrade', (res) => { peer.response = res; });
@@ -407,14 +407,15 @@ serverTest('concurrent-50x20', async (c) => {
 async function runServerTests(opts) {
   const T = opts.timeout * 1000;
   const wanted = opts.tests ? new Set(opts.tests.split(',').filter(Boolean)) : null;
-  for (const t of serverTests) {
+  for (const t of [...serverTests, ...deflateTests]) {
     if (wanted && !wanted.has(t.name)) continue;
     const opened = [];
     const c = {
       T,
       plain: opts.plain,
       proto: opts.proto,
-      open: (url, protocols = []) => withTimeout(connect(url, protocols, T, opened), T + 1000, `opening ${url}`)
+      deflate: opts.deflate,
+      open: (url, protocols = [], options = {}) => withTimeout(connect(url, protocols, T, opened, options), T + 1000, `opening ${url}`)
         .catch((err) => {
           err.message = `opening ${url}: ${err.message}`;
           throw err;
@@ -610,12 +611,210 @@ wsScenarios['unrequested-protocol'] = {
   },
 };
 
+// ---------------------------------------------------------------- compression (permessage-deflate)
+// Run only when the runner is given --deflate: the server tests against an
+// echo server started with --deflate (c.deflate), "deflate-declined" against
+// the plain one; the client scenarios with the echo client run with --deflate.
+
+const PROBE = 12000; // a random block sent twice: its copy lies 12000 octets back
+
+function jsonText(n, seed) {
+  const next = xorshift(seed);
+  let s = '[';
+  for (let i = 0; s.length < n; i++) {
+    s += `{"id":${i},"name":"item-${next() % 1000}","tags":["alpha","beta"],"value":${(next() % 10000) / 10000},"ok":${i % 3 ? 'true' : 'false'}},`;
+  }
+  return Buffer.from(s.slice(0, n), 'ascii');
+}
+
+function parseExtensions(value) {
+  const out = [];
+  for (const element of (value || '').split(',')) {
+    const items = element.split(';').map((x) => x.trim());
+    if (!items[0]) continue;
+    const params = {};
+    for (const p of items.slice(1)) {
+      const k = p.indexOf('=');
+      if (k < 0) params[p] = null; else params[p.slice(0, k).trim()] = p.slice(k + 1).trim().replace(/^"|"$/g, '');
+    }
+    out.push([items[0], params]);
+  }
+  return out;
+}
+
+function showParams(d) {
+  return Object.keys(d).sort().map((k) => (d[k] === null ? k : `${k}=${d[k]}`)).join('; ') || 'no parameters';
+}
+
+function checkAnswer(answer, expected) {
+  const exts = parseExtensions(answer);
+  if (exts.length !== 1 || exts[0][0] !== 'permessage-deflate') fail(`the server answered Sec-WebSocket-Extensions: ${answer}, expected permessage-deflate`);
+  const got = exts[0][1], want = { ...expected };
+  if (want.client_max_window_bits === '15' && !('client_max_window_bits' in got)) delete want.client_max_window_bits;
+  if (showParams(got) !== showParams(want)) fail(`the server answered "${answer}": expected ${showParams(want)}, got ${showParams(got)}`);
+}
+
+// What came compressed: wraps the extension's decompress, which ws calls
+// only for the frames of messages with RSV1 set.
+class Wire {
+  constructor(ws) {
+    this.compressed = 0; // compressed messages so far
+    this.octets = 0;     // their payload octets
+    const pmd = ws._extensions && ws._extensions['permessage-deflate'];
+    if (pmd) {
+      const original = pmd.decompress.bind(pmd);
+      pmd.decompress = (data, fin, cb) => { this.octets += data.length; if (fin) this.compressed++; original(data, fin, cb); };
+    }
+  }
+}
+
+async function deflateSequence(c, p, wire, big = []) {
+  const js = jsonText(1024, 1), probe = binaryData(PROBE, 77);
+  const seq = [
+    [Buffer.alloc(0), false, 'an empty text message'],
+    [Buffer.alloc(0), true, 'an empty binary message'],
+    [Buffer.from('hi'), false, 'a 2-octet text message'],
+    [Buffer.from([0, 1, 2, 3, 4]), true, 'a 5-octet binary message'],
+    [js, false, 'a 1 KiB JSON-like text message'],
+    [js, false, 'the same 1 KiB JSON-like text message again (context takeover)'],
+    [js, true, 'the 1 KiB JSON-like text as a binary message'],
+    [probe, true, `a random ${PROBE}-octet block`],
+    [probe, true, 'the same random block again (window probe)'],
+    [Buffer.from(UTF8_SAMPLE.repeat(20), 'utf8'), false, 'text of multi-octet characters'],
+    [jsonText(65536, 2), false, 'a 64 KiB JSON-like text message'],
+    [binaryData(65536, 3), true, 'a 64 KiB random binary message'],
+    ...big,
+  ];
+  const jsonEcho = [];
+  for (let i = 0; i < seq.length; i++) {
+    const before = [wire.compressed, wire.octets];
+    await sendAndCheck(c, p, seq[i][0], seq[i][1], seq[i][2]);
+    if (i === 4 || i === 5) jsonEcho.push([wire.compressed > before[0], wire.octets - before[1]]);
+  }
+  const sent = [];
+  for (let i = 0; i < 30; i++) {
+    const binary = i % 2 === 1;
+    const data = binary ? jsonText(300 + i, 200 + i) : jsonText(200 + 50 * i, 100 + i);
+    p.ws.send(data, { binary });
+    sent.push([data, binary]);
+  }
+  for (let i = 0; i < 30; i++) checkEcho(await p.message(c.T, `echo ${i} of 30 in a row`), sent[i][0], sent[i][1], `message ${i} of 30 in a row`);
+  if (!jsonEcho[0][0]) fail('the echo of a 1 KiB JSON-like text message came uncompressed (RSV1 clear)');
+  return `${wire.compressed} echoes compressed; the 1 KiB JSON echo took ${jsonEcho[0][1]} octets, its repeat ${jsonEcho[1][0] ? jsonEcho[1][1] : 'uncompressed'}`;
+}
+
+// offer name, ws perMessageDeflate options, the answer this server must give
+const deflateOffers = [
+  ['defaults', true, {}],
+  ['client-no-context', { clientNoContextTakeover: true }, { client_no_context_takeover: null }],
+  ['server-no-context', { serverNoContextTakeover: true }, { server_no_context_takeover: null }],
+  ['client-window-9', { clientMaxWindowBits: 9 }, { client_max_window_bits: '9' }],
+  ['client-window-12', { clientMaxWindowBits: 12 }, { client_max_window_bits: '12' }],
+  ['client-window-15', { clientMaxWindowBits: 15 }, { client_max_window_bits: '15' }],
+  ['server-window-9', { serverMaxWindowBits: 9 }, { server_max_window_bits: '9' }],
+  ['server-window-10', { serverMaxWindowBits: 10 }, { server_max_window_bits: '10' }],
+  ['server-window-12', { serverMaxWindowBits: 12 }, { server_max_window_bits: '12' }],
+  ['server-window-15', { serverMaxWindowBits: 15 }, { server_max_window_bits: '15' }],
+  ['all', { serverNoContextTakeover: true, clientNoContextTakeover: true, serverMaxWindowBits: 9, clientMaxWindowBits: 9 },
+    { server_no_context_takeover: null, client_no_context_takeover: null, server_max_window_bits: '9', client_max_window_bits: '9' }],
+];
+
+const deflateTests = [];
+
+for (const [name, pmd, expected] of deflateOffers) {
+  deflateTests.push({ name: `deflate-${name}`, fn: async (c) => {
+    const p = await c.open(c.deflate, [], { perMessageDeflate: pmd });
+    const answer = p.response.headers['sec-websocket-extensions'];
+    checkAnswer(answer, expected);
+    const agreed = p.ws._extensions['permessage-deflate'];
+    if (!agreed) fail(`ws did not enable permessage-deflate for the answer ${answer}`);
+    const note = await deflateSequence(c, p, new Wire(p.ws));
+    return `answered "${answer}"; ws.extensions "${p.ws.extensions}", params ${JSON.stringify(agreed.params)}; ${note}`;
+  } });
+}
+
+for (const n of [0, 5, 1024, 65536, MiB, 16 * MiB - 1024]) {
+  for (const binary of [false, true]) {
+    deflateTests.push({ name: `deflate-${binary ? 'binary' : 'text'}-${n}`, fn: async (c) => {
+      const p = await c.open(c.deflate, [], { perMessageDeflate: { threshold: 0 } });
+      checkAnswer(p.response.headers['sec-websocket-extensions'], {});
+      const wire = new Wire(p.ws);
+      const data = binary ? binaryData(n, n + 3) : jsonText(n, n + 5);
+      await sendAndCheck(c, p, data, binary, `a ${n}-octet ${binary ? 'binary' : 'JSON-like text'} message`);
+      if (!binary && n >= 1024 && wire.compressed === 0) fail(`the echo of a ${n}-octet JSON-like text message came uncompressed (RSV1 clear)`);
+      return `echo ${wire.compressed ? 'compressed' : 'uncompressed'}, ${wire.compressed ? wire.octets : n} octets on the wire`;
+    } });
+  }
+}
+
+deflateTests.push({ name: 'deflate-declined', fn: async (c) => {
+  const p = await c.open(c.plain, [], { perMessageDeflate: { serverNoContextTakeover: true, serverMaxWindowBits: 10 } });
+  const answer = p.response.headers['sec-websocket-extensions'];
+  if (answer !== undefined || p.ws.extensions !== '') fail(`the server without --deflate accepted an extension: ${answer}`);
+  await sendAndCheck(c, p, jsonText(1024, 1), false, 'a 1 KiB JSON-like text message');
+  await sendAndCheck(c, p, jsonText(65536, 2), false, 'a 64 KiB JSON-like text message');
+  return 'declined; echoes uncompressed';
+} });
+
+// Client scenarios: name -> the ws server's perMessageDeflate options
+// (threshold 0: every message is compressed).
+const deflateScenarios = {
+  'deflate-echo': { threshold: 0 },
+  'deflate-server-no-context': { threshold: 0, serverNoContextTakeover: true },
+  'deflate-server-window-10': { threshold: 0, serverMaxWindowBits: 10 },
+  'deflate-client-no-context': { threshold: 0, clientNoContextTakeover: true },
+  'deflate-client-window-9': { threshold: 0, clientMaxWindowBits: 9 },
+  'deflate-client-window-11': { threshold: 0, clientMaxWindowBits: 11 },
+  'deflate-client-window-13': { threshold: 0, clientMaxWindowBits: 13 },
+  'deflate-client-window-15': { threshold: 0, clientMaxWindowBits: 15 },
+};
+
+for (const [name, pmd] of Object.entries(deflateScenarios)) {
+  let answer = null;
+  wsScenarios[name] = {
+    deflate: true,
+    options: { perMessageDeflate: pmd },
+    onHeaders: (headers) => { answer = headers.find((h) => /^sec-websocket-extensions:/i.test(h)) || 'no Sec-WebSocket-Extensions'; },
+    async play(c, p, req, r) {
+      const wire = new Wire(p.ws);
+      const todo = [
+        ['request', async () => {
+          const offered = req.headers['sec-websocket-extensions'];
+          if (!parseExtensions(offered).some((e) => e[0] === 'permessage-deflate')) fail(`the client offered no permessage-deflate (${offered})`);
+          const agreed = p.ws._extensions['permessage-deflate'];
+          if (!agreed) fail('no compression agreed');
+          return `offered "${offered}"; answered "${answer}"; params ${JSON.stringify(agreed.params)}`;
+        }],
+        ['sequence', () => deflateSequence(c, p, wire, [[jsonText(MiB, 9), false, 'a 1 MiB JSON-like text message'],
+          [binaryData(MiB, 10), true, 'a 1 MiB random binary message']])],
+        ['fragmented', async () => {
+          const pieces = [jsonText(3000, 11), jsonText(70000, 12), Buffer.alloc(0), jsonText(10, 13)];
+          pieces.forEach((piece, i) => p.ws.send(piece, { binary: false, fin: i === pieces.length - 1 }));
+          checkEcho(await p.message(c.T, 'the echo of a compressed text message in 4 frames'), Buffer.concat(pieces), false, 'a compressed text message in 4 frames');
+        }],
+        ['ping', async () => {
+          p.ws.ping(Buffer.from('ping while compressing'));
+          await p.pong(c.T, 'the client\'s pong');
+        }],
+      ];
+      if (name === 'deflate-echo') todo.push(['text-16MiB', () => sendAndCheck(c, p, jsonText(16 * MiB - 1024, 14), false, 'a 16 MiB - 1 KiB JSON-like text message')]);
+      if (!await steps(r, todo)) return;
+      await steps(r, [['close', async () => {
+        p.ws.close(4001, 'bye');
+        const ev = await p.closeEvent(c.T, 'the client\'s answer to close 4001 "bye"');
+        if (ev.code === 1006) fail('the client did not answer the close frame');
+      }]]);
+    },
+  };
+}
+
 async function playWs(name, opts) {
   const c = { T: opts.timeout * 1000 };
   const sc = wsScenarios[name];
   const r = checker();
   const wss = new WebSocket.Server({ host: '127.0.0.1', port: 0, maxPayload: 64 * MiB, ...(sc.options || {}) });
   if (sc.headers) wss.on('headers', (headers) => headers.push(...sc.headers));
+  if (sc.onHeaders) wss.on('headers', sc.onHeaders);
   let first = null, wakeFirst = null;
   wss.on('connection', (ws, req) => {
     if (first) { ws.terminate(); return; }
@@ -776,6 +975,7 @@ function parseArgs(argv) {
     const value = () => { if (i + 1 >= argv.length) usage(`${a} needs a value`); return argv[++i]; };
     if (a === '--plain') out.plain = value();
     else if (a === '--proto') out.proto = value();
+    else if (a === '--deflate') out.deflate = value();
     else if (a === '--tests') out.tests = value();
     else if (a === '--scenario') out.scenario = value();
     else if (a === '--timeout') out.timeout = Number(value());
@@ -788,7 +988,9 @@ function parseArgs(argv) {
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
   if (opts.mode === 'list') {
-    emit({ server: serverTests.map((t) => t.name), client: [...Object.keys(wsScenarios), ...Object.keys(rawScenarios)] });
+    emit({ server: serverTests.map((t) => t.name),
+      client: [...Object.keys(wsScenarios).filter((s) => !wsScenarios[s].deflate), ...Object.keys(rawScenarios)],
+      deflate_server: deflateTests.map((t) => t.name), deflate_client: Object.keys(deflateScenarios) });
   } else if (opts.mode === 'server-tests') {
     if (!opts.plain || !opts.proto) usage('server-tests needs --plain and --proto');
     for (const u of [opts.plain, opts.proto]) if (!u.startsWith('ws://127.0.0.1:')) usage(`not a loopback ws:// URL: ${u}`);

@@ -159,6 +159,7 @@ class Ctx:
         self.T = args.timeout
         self.plain = getattr(args, "plain", None)
         self.proto = getattr(args, "proto", None)
+        self.deflate = getattr(args, "deflate", None)
         self.opened = []
 
     async def open(self, url, protocols=None):
@@ -440,7 +441,7 @@ async def t_concurrent(c):
 
 async def run_server_tests(args):
     names = set(filter(None, args.tests.split(","))) if args.tests else None
-    for name, fn in SERVER_TESTS:
+    for name, fn in SERVER_TESTS + DEFLATE_TESTS:
         if names is not None and name not in names:
             continue
         c = Ctx(args)
@@ -612,7 +613,10 @@ WS_SCENARIOS = {
 async def play_ws(args):
     c = Ctx(args)
     r = Checker()
-    play, options = WS_SCENARIOS[args.scenario]
+    if args.scenario in DEFLATE_SCENARIOS:
+        play, options = play_deflate, deflate_scenario_options(args.scenario)
+    else:
+        play, options = WS_SCENARIOS[args.scenario]
     loop = asyncio.get_running_loop()
     first = loop.create_future()
     finished = loop.create_future()
@@ -783,6 +787,361 @@ async def play_raw(args):
     emit({"done": True})
 
 
+# ------------------------------------------------------------------ compression (permessage-deflate)
+
+# These run only when the runner is given --deflate: the server tests
+# against an echo server started with --deflate (c.deflate) and, for
+# "deflate-declined", the plain one; the client scenarios against an echo
+# client started with --deflate.
+
+from websockets.extensions.permessage_deflate import (  # noqa: E402
+    ClientPerMessageDeflateFactory,
+    PerMessageDeflate,
+    ServerPerMessageDeflateFactory,
+)
+from websockets.frames import OP_BINARY, OP_CONT, OP_TEXT  # noqa: E402
+import zlib  # noqa: E402
+
+PROBE = 12000  # a random block sent twice: its second copy lies 12000 octets back
+
+
+def json_text(n, seed):
+    """Exactly n octets of JSON-like ASCII text (compressible)."""
+    rnd = random.Random(seed)
+    parts, size, i = ["["], 1, 0
+    while size < n:
+        item = '{"id":%d,"name":"item-%d","tags":["alpha","beta"],"value":%.4f,"ok":%s},' % (
+            i, rnd.randrange(1000), rnd.random(), "true" if i % 3 else "false")
+        parts.append(item)
+        size += len(item)
+        i += 1
+    return "".join(parts)[:n]
+
+
+def parse_extensions(value):
+    """'permessage-deflate; a; b=9' -> [('permessage-deflate', {'a': None, 'b': '9'})]."""
+    out = []
+    for element in (value or "").split(","):
+        items = [p.strip() for p in element.split(";")]
+        if not items[0]:
+            continue
+        params = {}
+        for p in items[1:]:
+            k, eq, v = p.partition("=")
+            params[k.strip()] = v.strip().strip('"') if eq else None
+        out.append((items[0], params))
+    return out
+
+
+def check_answer(answer, expected):
+    """The server's Sec-WebSocket-Extensions answer against the expected
+    permessage-deflate parameters: {name: value or None}; a value of "15"
+    for client_max_window_bits may also be left out."""
+    exts = parse_extensions(answer)
+    if len(exts) != 1 or exts[0][0] != "permessage-deflate":
+        raise Failed("the server answered Sec-WebSocket-Extensions: %s, expected permessage-deflate" % answer)
+    got = dict(exts[0][1])
+    want = dict(expected)
+    if want.get("client_max_window_bits") == "15" and "client_max_window_bits" not in got:
+        del want["client_max_window_bits"]
+    if got != want:
+        show = lambda d: "; ".join(k if v is None else "%s=%s" % (k, v) for k, v in sorted(d.items())) or "no parameters"
+        raise Failed('the server answered "%s": expected %s, got %s' % (answer, show(want), show(got)))
+
+
+class Wire:
+    """What came compressed on a connection, by wrapping the
+    permessage-deflate extension's decode (it sees each frame before it is
+    inflated): [RSV1, payload octets] of each data message, in order."""
+
+    def __init__(self, ws):
+        self.msgs = []
+        for ext in ws.extensions:
+            if isinstance(ext, PerMessageDeflate):
+                self.wrap(ext)
+
+    def wrap(self, ext):
+        original = ext.decode
+
+        def decode(frame, *, max_size=None):
+            if frame.opcode in (OP_TEXT, OP_BINARY):
+                self.msgs.append([frame.rsv1, len(frame.data)])
+            elif frame.opcode == OP_CONT and self.msgs:
+                self.msgs[-1][1] += len(frame.data)
+            return original(frame, max_size=max_size)
+
+        ext.decode = decode
+
+    def last(self):
+        return self.msgs[-1] if self.msgs else [False, 0]
+
+
+async def deflate_sequence(c, ws, wire, check_rsv1, big=()):
+    """The messages every compression case echoes, in one connection (so
+    context takeover runs over all of them).  check_rsv1: the echoes of
+    compressible messages must come compressed."""
+    js = json_text(1024, 1)
+    probe = binary_data(PROBE, 77)
+    seq = [
+        ("", "an empty text message"),
+        (b"", "an empty binary message"),
+        ("hi", "a 2-octet text message"),
+        (b"\x00\x01\x02\x03\x04", "a 5-octet binary message"),
+        (js, "a 1 KiB JSON-like text message"),
+        (js, "the same 1 KiB JSON-like text message again (context takeover)"),
+        (js.encode("ascii"), "the 1 KiB JSON-like text as a binary message"),
+        (probe, "a random %d-octet block" % PROBE),
+        (probe, "the same random block again (window probe)"),
+        (UTF8_SAMPLE * 20, "text of multi-octet characters"),
+        (json_text(65536, 2), "a 64 KiB JSON-like text message"),
+        (binary_data(65536, 3), "a 64 KiB random binary message"),
+    ]
+    seq += list(big)
+    json_echo = []
+    for i, (data, what) in enumerate(seq):
+        await send_and_check(c, ws, data, what)
+        if i in (4, 5):
+            json_echo.append(wire.last())
+    # 30 in a row, then their echoes in order
+    sent = []
+    for i in range(30):
+        data = json_text(200 + 50 * i, 100 + i) if i % 2 == 0 else json_text(300 + i, 200 + i).encode("ascii")
+        await send(ws, data, c.T, "message %d of 30 in a row" % i)
+        sent.append(data)
+    for i in range(30):
+        check_echo(await recv(ws, c.T, "echo %d of 30 in a row" % i), sent[i], "message %d of 30 in a row" % i)
+    if not check_rsv1:
+        return ""
+    if not json_echo[0][0]:
+        raise Failed("the echo of a 1 KiB JSON-like text message came uncompressed (RSV1 clear)")
+    n = sum(1 for m in wire.msgs if m[0])
+    return "%d of %d echoes compressed; the 1 KiB JSON echo took %d octets, its repeat %d%s" % (
+        n, len(wire.msgs), json_echo[0][1], json_echo[1][1], "" if json_echo[1][0] else " (uncompressed)")
+
+
+# offer name: (ClientPerMessageDeflateFactory arguments or None for
+# compression="deflate", node's perMessageDeflate options in node_peer.js,
+# and the answer this server must give)
+DEFLATE_OFFERS = [
+    ("defaults", None, {}),
+    ("client-no-context", dict(client_no_context_takeover=True), {"client_no_context_takeover": None}),
+    ("server-no-context", dict(server_no_context_takeover=True), {"server_no_context_takeover": None}),
+    ("client-window-9", dict(client_max_window_bits=9), {"client_max_window_bits": "9"}),
+    ("client-window-12", dict(client_max_window_bits=12), {"client_max_window_bits": "12"}),
+    ("client-window-15", dict(client_max_window_bits=15), {"client_max_window_bits": "15"}),
+    ("server-window-9", dict(server_max_window_bits=9), {"server_max_window_bits": "9"}),
+    ("server-window-10", dict(server_max_window_bits=10), {"server_max_window_bits": "10"}),
+    ("server-window-12", dict(server_max_window_bits=12), {"server_max_window_bits": "12"}),
+    ("server-window-15", dict(server_max_window_bits=15), {"server_max_window_bits": "15"}),
+    (
+        "all",
+        dict(server_no_context_takeover=True, client_no_context_takeover=True, server_max_window_bits=9, client_max_window_bits=9),
+        {"server_no_context_takeover": None, "client_no_context_takeover": None, "server_max_window_bits": "9", "client_max_window_bits": "9"},
+    ),
+]
+
+
+async def open_deflate(c, url, factory):
+    kwargs = dict(max_size=MAX_SIZE, ping_interval=None, open_timeout=c.T, close_timeout=c.T)
+    if factory is None:
+        kwargs["compression"] = "deflate"
+    else:
+        kwargs.update(compression=None, extensions=[factory])
+    try:
+        ws = await asyncio.wait_for(websockets.connect(url, **kwargs), c.T + 1)
+    except asyncio.TimeoutError:
+        raise Failed("opening %s: no handshake within %g s" % (url, c.T)) from None
+    except OSError as e:
+        raise Failed("opening %s: %s" % (url, e)) from None
+    except websockets.InvalidHandshake as e:
+        raise Failed("opening %s: the handshake failed: %s" % (url, e)) from None
+    c.opened.append(ws)
+    return ws
+
+
+DEFLATE_TESTS = []
+
+
+def offer_test(args, expected):
+    async def t(c):
+        ws = await open_deflate(c, c.deflate, None if args is None else ClientPerMessageDeflateFactory(**args))
+        answer = ws.response_headers.get("Sec-WebSocket-Extensions")
+        check_answer(answer, expected)
+        agreed = [e for e in ws.extensions if isinstance(e, PerMessageDeflate)]
+        if not agreed:
+            raise Failed("websockets did not enable permessage-deflate for the answer %s" % answer)
+        note = await deflate_sequence(c, ws, Wire(ws), True)
+        return 'answered "%s"; %r; %s' % (answer, agreed[0], note)
+
+    return t
+
+
+for _name, _args, _expected in DEFLATE_OFFERS:
+    DEFLATE_TESTS.append(("deflate-" + _name, offer_test(_args, _expected)))
+
+
+def deflate_size_test(n, binary):
+    async def t(c):
+        ws = await open_deflate(c, c.deflate, None)
+        check_answer(ws.response_headers.get("Sec-WebSocket-Extensions"), {})
+        wire = Wire(ws)
+        data = binary_data(n, n + 3) if binary else json_text(n, n + 5)
+        await send_and_check(c, ws, data, "a %d-octet %s message" % (n, "binary" if binary else "JSON-like text"))
+        rsv1, size = wire.last()
+        if not binary and n >= 1024 and not rsv1:
+            raise Failed("the echo of a %d-octet JSON-like text message came uncompressed (RSV1 clear)" % n)
+        return "echo %s, %d octets on the wire" % ("compressed" if rsv1 else "uncompressed", size)
+
+    return t
+
+
+DEFLATE_SIZES = [0, 5, 1024, 65536, MiB, 16 * MiB - 1024]
+for _n in DEFLATE_SIZES:
+    for _binary in (False, True):
+        DEFLATE_TESTS.append(("deflate-%s-%d" % ("binary" if _binary else "text", _n), deflate_size_test(_n, _binary)))
+
+
+async def t_deflate_declined(c):
+    # offered to the server started without --deflate: declined
+    ws = await open_deflate(c, c.plain, ClientPerMessageDeflateFactory(server_no_context_takeover=True, server_max_window_bits=10))
+    answer = ws.response_headers.get("Sec-WebSocket-Extensions")
+    if answer is not None or ws.extensions:
+        raise Failed("the server without --deflate accepted an extension: %s" % answer)
+    await send_and_check(c, ws, json_text(1024, 1), "a 1 KiB JSON-like text message")
+    await send_and_check(c, ws, json_text(65536, 2), "a 64 KiB JSON-like text message")
+    return "declined; echoes uncompressed"
+
+
+DEFLATE_TESTS.append(("deflate-declined", t_deflate_declined))
+
+
+async def t_deflate_raw(c):
+    """Our own framing on a plain socket: the echo of a 1 KiB JSON-like text
+    must come with RSV1 set and inflate to what was sent; a compressed frame
+    of ours must be understood."""
+    host, port = re.match(r"^ws://([^:/]+):(\d+)", c.deflate).groups()
+    reader, writer = await asyncio.wait_for(asyncio.open_connection(host, int(port)), c.T)
+    try:
+        key = base64.b64encode(random.randbytes(16)).decode()
+        writer.write((
+            "GET / HTTP/1.1\r\nHost: %s:%s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n"
+            "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n\r\n" % (host, port, key)
+        ).encode())
+        head = (await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), c.T)).decode("latin-1")
+        if not head.startswith("HTTP/1.1 101"):
+            raise Failed("no 101: %s" % head.splitlines()[0])
+        ext = re.search(r"(?im)^sec-websocket-extensions:\s*(.*?)\s*$", head)
+        if not ext or not ext.group(1).startswith("permessage-deflate"):
+            raise Failed("the 101 accepts no permessage-deflate: %s" % (ext.group(1) if ext else "no Sec-WebSocket-Extensions"))
+
+        def masked(first, payload):
+            mask = random.randbytes(4)
+            n = len(payload)
+            size = bytes([0x80 | n]) if n < 126 else (bytes([0x80 | 126]) + struct.pack("!H", n) if n < 65536 else bytes([0x80 | 127]) + struct.pack("!Q", n))
+            return bytes([first]) + size + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+
+        async def read_frame():
+            b0, b1 = await asyncio.wait_for(reader.readexactly(2), c.T)
+            n = b1 & 0x7F
+            if n == 126:
+                (n,) = struct.unpack("!H", await reader.readexactly(2))
+            elif n == 127:
+                (n,) = struct.unpack("!Q", await reader.readexactly(8))
+            if b1 & 0x80:
+                raise Failed("the server masked a frame")
+            return b0, await asyncio.wait_for(reader.readexactly(n), c.T)
+
+        text = json_text(1024, 1).encode()
+        notes = []
+        for compressed in (False, True):
+            if compressed:
+                z = zlib.compressobj(wbits=-15)
+                payload = z.compress(text) + z.flush(zlib.Z_SYNC_FLUSH)
+                payload = payload[:-4]
+                writer.write(masked(0x80 | 0x40 | 0x1, payload))
+            else:
+                writer.write(masked(0x80 | 0x1, text))
+            b0, payload = await read_frame()
+            if b0 & 0x0F != 1 or not b0 & 0x80:
+                raise Failed("the echo's first octet is 0x%02x, expected a final text frame" % b0)
+            if not b0 & 0x40:
+                raise Failed("the echo of a 1 KiB JSON-like text has RSV1 clear: the server did not compress")
+            try:
+                # each message with a fresh inflater would break on context
+                # takeover: keep one, as the connection does
+                if not compressed:
+                    inflater = zlib.decompressobj(wbits=-15)
+                got = inflater.decompress(payload + b"\x00\x00\xff\xff")
+            except zlib.error as e:
+                raise Failed("the echo does not inflate: %s" % e) from None
+            if got != text:
+                raise Failed("the echo inflates to %d octets that differ from the %d sent" % (len(got), len(text)))
+            notes.append("%d -> %d octets" % (len(text), len(payload)))
+        writer.write(masked(0x88, struct.pack("!H", 1000)))
+        b0, payload = await read_frame()
+        if b0 & 0x0F != 8:
+            raise Failed("expected a close frame, got opcode %d" % (b0 & 0x0F))
+        return "RSV1 set on both echoes (%s)" % ", ".join(notes)
+    finally:
+        writer.transport.abort()
+
+
+DEFLATE_TESTS.append(("deflate-raw-rsv1", t_deflate_raw))
+
+
+# Client scenarios: the peer serves with compression; the echo client runs
+# with --deflate.  name: (ServerPerMessageDeflateFactory arguments or None
+# for compression="deflate", the client window the peer asks for).
+DEFLATE_SCENARIOS = {
+    "deflate-echo": None,
+    "deflate-server-no-context": dict(server_no_context_takeover=True),
+    "deflate-server-window-10": dict(server_max_window_bits=10),
+    "deflate-client-no-context": dict(client_no_context_takeover=True),
+    "deflate-client-window-9": dict(client_max_window_bits=9),
+    "deflate-client-window-11": dict(client_max_window_bits=11),
+    "deflate-client-window-13": dict(client_max_window_bits=13),
+    "deflate-client-window-15": dict(client_max_window_bits=15),
+}
+
+
+def deflate_scenario_options(name):
+    args = DEFLATE_SCENARIOS[name]
+    if args is None:
+        return {"compression": "deflate"}
+    return {"compression": None, "extensions": [ServerPerMessageDeflateFactory(**args)]}
+
+
+async def play_deflate(c, ws, r):
+    wire = Wire(ws)
+
+    async def request():
+        offered = ws.request_headers.get_all("Sec-WebSocket-Extensions")
+        if not any(e[0] == "permessage-deflate" for v in offered for e in parse_extensions(v)):
+            raise Failed("the client offered no permessage-deflate (Sec-WebSocket-Extensions: %s)" % (offered or "none"))
+        agreed = [e for e in ws.extensions if isinstance(e, PerMessageDeflate)]
+        if not agreed:
+            raise Failed("no compression agreed")
+        return "offered %s; answered %s; %r" % (", ".join(offered), ws.response_headers.get("Sec-WebSocket-Extensions"), agreed[0])
+
+    async def sequence():
+        return await deflate_sequence(c, ws, wire, True, big=[(json_text(MiB, 9), "a 1 MiB JSON-like text message"), (binary_data(MiB, 10), "a 1 MiB random binary message")])
+
+    async def fragmented():
+        pieces = [json_text(3000, 11), json_text(70000, 12), "", json_text(10, 13)]
+        await send(ws, pieces, c.T, "a compressed text message in 5 frames")
+        check_echo(await recv(ws, c.T, "the echo of a text message in 5 frames"), "".join(pieces), "a compressed text message in 5 frames")
+
+    async def ping():
+        await pong(await ws.ping(b"ping while compressing"), c.T, "the client's pong")
+
+    todo = [("request", request), ("sequence", sequence), ("fragmented", fragmented), ("ping", ping)]
+    if ws.path.endswith("deflate-echo"):
+        todo.append(("text-16MiB", echo_step(c, ws, json_text(16 * MiB - 1024, 14), "a 16 MiB - 1 KiB JSON-like text message")))
+    if await steps(r, todo):
+        await steps(r, [("close", lambda: close_step(c, ws, 4001, "bye"))])
+
+
 # ------------------------------------------------------------------ main
 
 
@@ -791,6 +1150,7 @@ def main():
     ap.add_argument("mode", choices=["list", "server-tests", "client-peer"])
     ap.add_argument("--plain")
     ap.add_argument("--proto")
+    ap.add_argument("--deflate", help="an echo server started with --deflate (the deflate-* tests)")
     ap.add_argument("--tests")
     ap.add_argument("--scenario")
     ap.add_argument("--timeout", type=float, default=10.0)
@@ -798,15 +1158,20 @@ def main():
     if args.timeout <= 0:
         ap.error("--timeout must be positive")
     if args.mode == "list":
-        emit({"server": [n for n, _ in SERVER_TESTS], "client": list(WS_SCENARIOS) + list(RAW_SCENARIOS)})
+        emit({
+            "server": [n for n, _ in SERVER_TESTS],
+            "client": list(WS_SCENARIOS) + list(RAW_SCENARIOS),
+            "deflate_server": [n for n, _ in DEFLATE_TESTS],
+            "deflate_client": list(DEFLATE_SCENARIOS),
+        })
     elif args.mode == "server-tests":
         if not args.plain or not args.proto:
             ap.error("server-tests needs --plain and --proto")
-        for u in (args.plain, args.proto):
+        for u in (args.plain, args.proto) + ((args.deflate,) if args.deflate else ()):
             if not u.startswith("ws://127.0.0.1:"):
                 ap.error("not a loopback ws:// URL: %s" % u)
         asyncio.run(run_server_tests(args))
-    elif args.scenario in WS_SCENARIOS:
+    elif args.scenario in WS_SCENARIOS or args.scenario in DEFLATE_SCENARIOS:
         asyncio.run(play_ws(args))
     elif args.scenario in RAW_SCENARIOS:
         asyncio.run(play_raw(args))

@@ -59,6 +59,15 @@ CLIENT_SCENARIOS = collections.OrderedDict(
 )
 
 
+# The compression scenarios (--deflate): the echo client runs with --deflate
+# and must echo everything, answer the ping and the close 4001 "bye".
+DEFLATE_CLIENT = dict(args=["--deflate"], protocol="-", closed=(4001, "bye"), status=0)
+
+
+def client_spec(scenario):
+    return CLIENT_SCENARIOS.get(scenario, DEFLATE_CLIENT)
+
+
 class Usage(Exception):
     pass
 
@@ -263,11 +272,16 @@ def start_server(args, extra, what):
 def run_server_tests(args, peer, names, want_sigterm, res):
     prefix = "server.%s." % peer.name
     servers = []
+    more = []
     try:
         plain, plain_port = start_server(args, [], "the echo server")
         servers.append(plain)
         proto, proto_port = start_server(args, SERVER_PROTOCOLS, "the echo server with --protocol chat --protocol superchat")
         servers.append(proto)
+        if args.deflate:
+            deflate, deflate_port = start_server(args, ["--deflate"], "the echo server with --deflate")
+            servers.append(deflate)
+            more = ["--deflate", "ws://127.0.0.1:%d/" % deflate_port]
     except RuntimeError as e:
         for n in names:
             res.add(prefix + n, False, "not run: %s" % e)
@@ -284,6 +298,7 @@ def run_server_tests(args, peer, names, want_sigterm, res):
             "--proto", "ws://127.0.0.1:%d/" % proto_port,
             "--tests", ",".join(names),
             "--timeout", "%g" % args.T,
+            *more,
         )
         deadline = time.monotonic() + args.budget
         seen, why = set(), None
@@ -374,7 +389,7 @@ def judge_client(spec, client, rc, timed_out, deadline_s):
 
 def run_client_scenario(args, peer, scenario, res):
     name = "client.%s.%s" % (peer.name, scenario)
-    spec = CLIENT_SCENARIOS[scenario]
+    spec = client_spec(scenario)
     start = time.monotonic()
     server = client = None
     try:
@@ -455,6 +470,7 @@ def parse_args(argv):
     ap.add_argument("--node", default="node")
     ap.add_argument("--node-path", default="/usr/share/nodejs", help="added to NODE_PATH (Debian's node-ws)")
     ap.add_argument("--python", default="/usr/bin/python3", help="a Python with the websockets package")
+    ap.add_argument("--deflate", action="store_true", help="add the compression tests (permessage-deflate)")
     ap.add_argument("--report", metavar="PATH", help="write the results as JSON")
     ap.add_argument("--list", action="store_true", help="print the selected test names and exit")
     ap.add_argument("-v", "--verbose", action="store_true", help="details of passing tests too")
@@ -497,10 +513,12 @@ def main(argv):
             if do_client:
                 res.add("client.%s.setup" % peer.name, False, str(e))
             continue
-        names = [n for n in cat["server"] if do_server and selected(args, "server.%s.%s" % (peer.name, n))]
+        server_names = cat["server"] + (cat.get("deflate_server", []) if args.deflate else [])
+        names = [n for n in server_names if do_server and selected(args, "server.%s.%s" % (peer.name, n))]
         sigterm = do_server and selected(args, "server.%s.sigterm" % peer.name)
-        scenarios = [s for s in CLIENT_SCENARIOS if do_client and selected(args, "client.%s.%s" % (peer.name, s))]
-        missing = [s for s in scenarios if s not in cat["client"]]
+        all_scenarios = list(CLIENT_SCENARIOS) + (cat.get("deflate_client", []) if args.deflate else [])
+        scenarios = [s for s in all_scenarios if do_client and selected(args, "client.%s.%s" % (peer.name, s))]
+        missing = [s for s in scenarios if s not in cat["client"] + cat.get("deflate_client", [])]
         if missing:
             raise RuntimeError("the %s peer has no scenario %s" % (peer.label, ", ".join(missing)))
         plan.append((peer, names, sigterm, scenarios))
