@@ -122,10 +122,7 @@ void connection::recv_message(aio* a, message* out) {
         }
         close_stream = std::exchange(stream_close_pending_, false);
     }
-    if (close_stream) {
-        stream_->close();
-    }
-    complete_all(done);
+    after_unlock(done, close_stream, false);
 }
 
 void connection::recv_bytes(aio* a) {
@@ -158,45 +155,21 @@ void connection::recv_bytes(aio* a) {
         }
         close_stream = std::exchange(stream_close_pending_, false);
     }
-    if (close_stream) {
-        stream_->close();
-    }
-    complete_all(done);
+    after_unlock(done, close_stream, false);
 }
 
 void connection::send_message(aio* a, bool text, std::size_t limit) {
-    if (!a->begin()) {
-        return;
-    }
-    aio_list done;
-    bool close_stream;
-    {
-        std::lock_guard lk(mtx_);
-        if (phase_ != phase::open || close_queued_) {
-            a->set_outcome(closed_err_, 0);
-            done.push_back(a);
-        } else if (int rv = a->schedule(&connection::cancel_wr, this, this); rv != 0) {
-            a->set_outcome(rv, 0);
-            done.push_back(a);
-        } else {
-            a->prov_tag = tag_send_ref | (text ? tag_text : 0);
-            a->prov_ptr = reinterpret_cast<void*>(limit); // (no other use for a send)
-            if (has_room_locked(limit > 0 ? std::min(limit, a->iov_residual()) : a->iov_residual())) {
-                admit_locked(a, done);
-                write_start_locked(done);
-            } else {
-                sendwait_.push_back(a);
-            }
-        }
-        close_stream = std::exchange(stream_close_pending_, false);
-    }
-    if (close_stream) {
-        stream_->close();
-    }
-    complete_all(done);
+    // (prov_ptr has no other use for a send: it carries the limit.)
+    submit_send(a, tag_send_ref | (text ? tag_text : 0), reinterpret_cast<void*>(limit));
 }
 
 void connection::send_owned(aio* a, std::string* data, bool text) {
+    submit_send(a, tag_send_owned | (text ? tag_text : 0), data);
+}
+
+// A send: into wq_ if it has room, else to wait in sendwait_
+// (admit_waiting_locked lets it in later).
+void connection::submit_send(aio* a, std::uintptr_t tag, void* ptr) {
     if (!a->begin()) {
         return;
     }
@@ -211,9 +184,9 @@ void connection::send_owned(aio* a, std::string* data, bool text) {
             a->set_outcome(rv, 0);
             done.push_back(a);
         } else {
-            a->prov_tag = tag_send_owned | (text ? tag_text : 0);
-            a->prov_ptr = data;
-            if (has_room_locked(data->size())) {
+            a->prov_tag = tag;
+            a->prov_ptr = ptr;
+            if (sendwait_.empty() && fits_locked(send_size(a))) {
                 admit_locked(a, done);
                 write_start_locked(done);
             } else {
@@ -222,10 +195,7 @@ void connection::send_owned(aio* a, std::string* data, bool text) {
         }
         close_stream = std::exchange(stream_close_pending_, false);
     }
-    if (close_stream) {
-        stream_->close();
-    }
-    complete_all(done);
+    after_unlock(done, close_stream, false);
 }
 
 std::size_t connection::queued_bytes() const {
@@ -233,11 +203,19 @@ std::size_t connection::queued_bytes() const {
     return queued_bytes_;
 }
 
-// Whether a send of n bytes may join wq_ now: nobody waits before it, and
-// it fits (or the queue is empty).
-bool connection::has_room_locked(std::size_t n) const {
-    return sendwait_.empty() && (cfg_.max_send_queue == 0 || queued_bytes_ == 0 ||
-                                 queued_bytes_ + n <= cfg_.max_send_queue);
+// The payload bytes of a send that submit_send() tagged.
+std::size_t connection::send_size(const aio* a) {
+    if ((a->prov_tag & tag_send_owned) != 0) {
+        return static_cast<const std::string*>(a->prov_ptr)->size();
+    }
+    const auto limit = reinterpret_cast<std::size_t>(a->prov_ptr);
+    return limit > 0 ? std::min(limit, a->iov_residual()) : a->iov_residual();
+}
+
+// Whether n more bytes fit in wq_ (a message larger than the bound goes
+// in when the queue is empty).
+bool connection::fits_locked(std::size_t n) const {
+    return cfg_.max_send_queue == 0 || queued_bytes_ == 0 || queued_bytes_ + n <= cfg_.max_send_queue;
 }
 
 // Puts the send a into wq_.  A message taken over is done at once.
@@ -301,14 +279,7 @@ bool connection::compress_locked(out_item& it) {
 // Lets in the waiting sends that fit now, in order.
 void connection::admit_waiting_locked(aio_list& done) {
     while (aio* a = sendwait_.front()) {
-        std::size_t n = (a->prov_tag & tag_send_owned) != 0
-                            ? static_cast<std::string*>(a->prov_ptr)->size()
-                            : std::min(a->iov_residual(),
-                                       reinterpret_cast<std::size_t>(a->prov_ptr) > 0
-                                           ? reinterpret_cast<std::size_t>(a->prov_ptr)
-                                           : a->iov_residual());
-        if (cfg_.max_send_queue != 0 && queued_bytes_ != 0 &&
-            queued_bytes_ + n > cfg_.max_send_queue) {
+        if (!fits_locked(send_size(a))) {
             return;
         }
         sendwait_.pop_front();
@@ -351,10 +322,7 @@ void connection::ping(aio* a, std::string_view payload) {
         }
         close_stream = std::exchange(stream_close_pending_, false);
     }
-    if (close_stream) {
-        stream_->close();
-    }
-    complete_all(done);
+    after_unlock(done, close_stream, false);
 }
 
 int connection::close(std::uint16_t code, std::string_view reason, aio* a) {
@@ -396,10 +364,7 @@ int connection::close(std::uint16_t code, std::string_view reason, aio* a) {
         queue_app_close_locked(std::move(payload), done);
         close_stream = std::exchange(stream_close_pending_, false);
     }
-    if (close_stream) {
-        stream_->close();
-    }
-    complete_all(done);
+    after_unlock(done, close_stream, false);
     return 0;
 }
 
@@ -441,10 +406,7 @@ void connection::close_and_end(std::uint16_t code) {
         queue_app_close_locked(std::move(payload), done);
         close_stream = std::exchange(stream_close_pending_, false);
     }
-    if (close_stream) {
-        stream_->close();
-    }
-    complete_all(done);
+    after_unlock(done, close_stream, false);
 }
 
 // The application's close frame, behind the messages already queued
@@ -475,10 +437,7 @@ void connection::abort() {
         shut_locked(done);
         close_stream = std::exchange(stream_close_pending_, false);
     }
-    if (close_stream) {
-        stream_->close();
-    }
-    complete_all(done);
+    after_unlock(done, close_stream, false);
 }
 
 void connection::set_closed_error(int err) {
@@ -504,6 +463,18 @@ bool connection::closed() const {
 bool connection::open() const {
     std::lock_guard lk(mtx_);
     return phase_ == phase::open && !close_queued_ && !close_received_ && !failed_;
+}
+
+// After the lock is released: closes the stream if the locked part asked
+// for it (its completions take our lock), then completes done (in place
+// when sync: from the connection's own callbacks on its loop).
+void connection::after_unlock(aio_list& done, bool close_stream, bool sync) {
+    if (close_stream) {
+        stream_->close();
+    }
+    while (aio* a = done.pop_front()) {
+        a->complete(sync, home_);
+    }
 }
 
 void connection::complete_all(aio_list& done) {

@@ -220,7 +220,9 @@ class connection final : public ref_counted {
     void queue_app_close_locked(std::string payload, aio_list& done);
     void write_start_locked(aio_list& done);
     bool batch_sent_locked(aio_list& done);
-    bool has_room_locked(std::size_t n) const;
+    void submit_send(aio* a, std::uintptr_t tag, void* ptr);
+    static std::size_t send_size(const aio* a);
+    bool fits_locked(std::size_t n) const;
     void admit_locked(aio* a, aio_list& done);
     void admit_waiting_locked(aio_list& done);
     void fail_waiting_locked(int err, aio_list& done);
@@ -241,6 +243,7 @@ class connection final : public ref_counted {
     static void timer_cb(void* arg);
     void shut_locked(aio_list& done);
     void fail_all_locked(int err, aio_list& done);
+    void after_unlock(aio_list& done, bool close_stream, bool sync);
     void complete_all(aio_list& done);
 
     mutable std::mutex mtx_;

@@ -45,12 +45,7 @@ void connection::timer_cb(void* arg) {
         }
         close_stream = std::exchange(c->stream_close_pending_, false);
     }
-    if (close_stream) {
-        c->stream_->close();
-    }
-    while (aio* a = done.pop_front()) {
-        a->complete(true, c->home_);
-    }
+    c->after_unlock(done, close_stream, true);
     c->release();
 }
 
@@ -101,12 +96,7 @@ void connection::keepalive_cb(void* arg) {
         }
         close_stream = std::exchange(c->stream_close_pending_, false);
     }
-    if (close_stream) {
-        c->stream_->close();
-    }
-    while (aio* a = done.pop_front()) {
-        a->complete(true, c->home_);
-    }
+    c->after_unlock(done, close_stream, true);
     c->release();
 }
 

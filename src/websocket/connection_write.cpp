@@ -295,12 +295,7 @@ void connection::wr_cb(void* arg) {
         }
         close_stream = std::exchange(c->stream_close_pending_, false);
     }
-    if (close_stream) {
-        c->stream_->close();
-    }
-    while (aio* a = done.pop_front()) {
-        a->complete(true, c->home_);
-    }
+    c->after_unlock(done, close_stream, true);
     c->release();
 }
 
@@ -360,10 +355,7 @@ void connection::cancel_wr(aio* a, void* arg, int err) {
         }
         close_stream = std::exchange(c->stream_close_pending_, false) || close_stream;
     }
-    if (close_stream) {
-        c->stream_->close();
-    }
-    c->complete_all(done);
+    c->after_unlock(done, close_stream, false);
 }
 
 void connection::after_close_sent_locked(aio_list& done) {
