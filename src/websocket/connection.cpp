@@ -477,12 +477,6 @@ void connection::after_unlock(aio_list& done, bool close_stream, bool sync) {
     }
 }
 
-void connection::complete_all(aio_list& done) {
-    while (aio* a = done.pop_front()) {
-        a->complete(false, home_);
-    }
-}
-
 // ---- ending ----
 
 void connection::fail_all_locked(int err, aio_list& done) {

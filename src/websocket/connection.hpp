@@ -204,7 +204,6 @@ class connection final : public ref_counted {
     void read_more_locked();
     void pump_locked(aio_list& done);
     bool want_input_locked() const;
-    void deliver_bytes_locked(aio* a, aio_list& done);
     bool take_payload_locked(const decode_result& r, std::string& out, aio_list& done);
     bool deliver_staged_locked(aio_list& done);
     bool compress_locked(out_item& it);
@@ -244,7 +243,6 @@ class connection final : public ref_counted {
     void shut_locked(aio_list& done);
     void fail_all_locked(int err, aio_list& done);
     void after_unlock(aio_list& done, bool close_stream, bool sync);
-    void complete_all(aio_list& done);
 
     mutable std::mutex mtx_;
     ref_ptr<stream> stream_;

@@ -462,7 +462,7 @@ void connection::cancel_rd(aio* a, void* arg, int err) {
             done.push_back(a);
         }
     }
-    c->complete_all(done);
+    c->after_unlock(done, false, false);
 }
 
 void connection::cancel_wait(aio* a, void* arg, int err) {
@@ -475,7 +475,7 @@ void connection::cancel_wait(aio* a, void* arg, int err) {
             done.push_back(a);
         }
     }
-    c->complete_all(done);
+    c->after_unlock(done, false, false);
 }
 
 } // namespace nnghttp::detail::ws
